@@ -1,0 +1,55 @@
+using System.Threading.Tasks.Sources;
+
+namespace Channels.Net.Layers.InMemory;
+
+/// <summary>
+/// One receiver waiting on a <see cref="ChannelQueue"/>: a node of the queue's FIFO list of
+/// waiters and the source of the <see cref="ValueTask{TResult}"/> the receiver awaits. Linked
+/// into and out of the list only under the queue's lock, so a waiter that is in the list is
+/// always live and is completed exactly once.
+/// </summary>
+internal sealed class ReceiveWaiter : IValueTaskSource<ChannelMessage>
+{
+    private ManualResetValueTaskSourceCore<ChannelMessage> _core = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _registration;
+
+    public ReceiveWaiter(ChannelQueue queue)
+    {
+        Queue = queue;
+    }
+
+    public ChannelQueue Queue { get; }
+
+    public ReceiveWaiter? Next { get; set; }
+
+    public ReceiveWaiter? Previous { get; set; }
+
+    public bool Linked { get; set; }
+
+    public ValueTask<ChannelMessage> Task => new(this, _core.Version);
+
+    public void RegisterCancellation(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.CanBeCanceled)
+        {
+            _registration = cancellationToken.UnsafeRegister(
+                static (state, token) => ((ReceiveWaiter)state!).Queue.CancelWaiter((ReceiveWaiter)state!, token),
+                this);
+        }
+    }
+
+    public void SetResult(ChannelMessage message) => _core.SetResult(message);
+
+    public void SetException(Exception exception) => _core.SetException(exception);
+
+    public ChannelMessage GetResult(short token)
+    {
+        _registration.Dispose();
+        return _core.GetResult(token);
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}
