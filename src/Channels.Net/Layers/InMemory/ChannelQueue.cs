@@ -36,8 +36,9 @@ internal sealed class ChannelQueue
     public bool Retired { get; private set; }
 
     /// <summary>Adds a message (or hands it to a waiting receiver); sets <paramref name="expiredDropped"/>
-    /// when expired messages were dropped from the head first.</summary>
-    public EnqueueResult TryEnqueue(ChannelMessage message, long now, long expiresAt, out bool expiredDropped)
+    /// when expired messages were dropped from the head first. With <paramref name="refuseIfExpired"/>
+    /// (group sends), a channel that had expired messages gets nothing: it is presumed dead.</summary>
+    public EnqueueResult TryEnqueue(ChannelMessage message, long now, long expiresAt, out bool expiredDropped, bool refuseIfExpired = false)
     {
         lock (_gate)
         {
@@ -48,6 +49,11 @@ internal sealed class ChannelQueue
             }
 
             expiredDropped = DropExpiredLocked(now);
+            if (expiredDropped && refuseIfExpired)
+            {
+                return EnqueueResult.Expired;
+            }
+
             var waiter = _firstWaiter;
             if (waiter is not null)
             {
@@ -274,4 +280,7 @@ internal enum EnqueueResult
     Delivered,
     Full,
     Retired,
+
+    /// <summary>Not queued: the channel had expired messages and the caller asked to skip such channels.</summary>
+    Expired,
 }

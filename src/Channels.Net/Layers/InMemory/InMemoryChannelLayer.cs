@@ -137,6 +137,11 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
     {
         ArgumentNullException.ThrowIfNull(prefix);
         ThrowIfDisposed();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<string>(cancellationToken);
+        }
+
         Span<char> suffix = stackalloc char[12];
         RandomNumberGenerator.GetItems("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", suffix);
         var name = string.Concat(prefix, ".inmemory!", suffix);
@@ -244,10 +249,11 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
             }
 
             var queue = member.Queue;
-            var result = queue.TryEnqueue(message, now, expiresAt, out var expired);
+            var result = queue.TryEnqueue(message, now, expiresAt, out var expired, refuseIfExpired: true);
             if (expired)
             {
-                // Django drops a channel with an expired message from its groups before sending.
+                // Django drops a channel with an expired message from its groups before sending, so
+                // the message is not queued for it (EnqueueResult.Expired).
                 OnExpired(queue);
             }
 

@@ -79,8 +79,10 @@ public class MessageMap : IReadOnlyDictionary<string, object?>
     /// <summary>The integer at <paramref name="key"/>, or null when the key is missing or holds no integer that fits a <see cref="long"/>.</summary>
     public long? GetInt64(string key) => TryGetValue(key, out var v) && v is long l ? l : null;
 
+    // The cast below matters: a bare null would convert through byte[] to an empty ReadOnlyMemory, never to null.
+
     /// <summary>The bytes at <paramref name="key"/>, or null when the key is missing or holds no bytes.</summary>
-    public ReadOnlyMemory<byte>? GetBytes(string key) => TryGetValue(key, out var v) && v is ReadOnlyMemory<byte> b ? b : null;
+    public ReadOnlyMemory<byte>? GetBytes(string key) => TryGetValue(key, out var v) && v is ReadOnlyMemory<byte> b ? b : (ReadOnlyMemory<byte>?)null;
 
     /// <summary>Reads this map bound to <typeparamref name="T"/> with System.Text.Json
     /// (by default snake_case keys match PascalCase properties; bytes bind to <c>byte[]</c>).</summary>

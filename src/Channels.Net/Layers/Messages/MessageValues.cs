@@ -39,7 +39,8 @@ internal static class MessageValues
             case Half h:
                 return (double)h;
             case decimal m:
-                return decimal.Truncate(m) == m && m >= long.MinValue && m <= long.MaxValue ? (long)m : (double)m;
+                // (object) keeps the branches apart: long and double would otherwise unify to double.
+                return decimal.Truncate(m) == m && m >= long.MinValue && m <= long.MaxValue ? (object)(long)m : (double)m;
             case char c:
                 return c.ToString();
             case byte[] bytes:

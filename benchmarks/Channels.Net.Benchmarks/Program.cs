@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using Channels.Net.Benchmarks.Harness;
+using Channels.Net.Benchmarks.Suites;
+
+namespace Channels.Net.Benchmarks;
+
+/// <summary>
+/// Entry point: <c>dotnet run -c Release --project benchmarks/Channels.Net.Benchmarks -- &lt;suite&gt; [options]</c>.
+/// </summary>
+public static class Program
+{
+    /// <summary>The subcommands. Later suites (Redis layer, WebSocket broadcast vs SignalR) go here.</summary>
+    private static readonly IBenchmarkSuite[] Suites =
+    [
+        new InMemorySuite(),
+    ];
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help" or "list")
+        {
+            PrintHelp();
+            return args.Length == 0 ? 1 : 0;
+        }
+
+        var selected = args[0] == "all"
+            ? Suites
+            : Suites.Where(s => string.Equals(s.Name, args[0], StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (selected.Length == 0)
+        {
+            await Console.Error.WriteLineAsync($"Unknown suite '{args[0]}'.");
+            PrintHelp();
+            return 2;
+        }
+
+        HarnessSettings settings;
+        try
+        {
+            settings = ParseOptions(args.AsSpan(1));
+        }
+        catch (FormatException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            PrintHelp();
+            return 2;
+        }
+
+        var output = Console.Out;
+        Report.PrintEnvironment(output, settings);
+        output.WriteLine();
+
+        var started = Stopwatch.GetTimestamp();
+        var outcomes = new List<ScenarioOutcome>();
+        foreach (var suite in selected)
+        {
+            outcomes.AddRange(await suite.RunAsync(settings, output));
+        }
+
+        output.WriteLine();
+        Report.PrintTable(output, outcomes);
+        output.WriteLine();
+        Report.PrintRatiosAndTargets(output, outcomes);
+        output.WriteLine();
+        output.WriteLine($"Total run time: {Stopwatch.GetElapsedTime(started).TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s");
+        return 0;
+    }
+
+    private static HarnessSettings ParseOptions(ReadOnlySpan<string> options)
+    {
+        var settings = new HarnessSettings();
+        for (var i = 0; i < options.Length; i++)
+        {
+            static string Value(ReadOnlySpan<string> o, ref int index) =>
+                index + 1 < o.Length ? o[++index] : throw new FormatException($"Option '{o[index]}' needs a value.");
+
+            switch (options[i])
+            {
+                case "--rounds":
+                    settings = settings with { Rounds = PositiveInt(Value(options, ref i), "--rounds") };
+                    break;
+                case "--warmup-ms":
+                    settings = settings with { MinWarmupTime = TimeSpan.FromMilliseconds(PositiveInt(Value(options, ref i), "--warmup-ms")) };
+                    break;
+                case "--no-gc":
+                    settings = settings with { ForceGcBeforeRound = false };
+                    break;
+                default:
+                    throw new FormatException($"Unknown option '{options[i]}'.");
+            }
+        }
+
+        return settings;
+    }
+
+    private static int PositiveInt(string text, string option) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new FormatException($"Option '{option}' needs a positive integer, not '{text}'.");
+
+    private static void PrintHelp()
+    {
+        Console.WriteLine("Usage: dotnet run -c Release --project benchmarks/Channels.Net.Benchmarks -- <suite|all> [options]");
+        Console.WriteLine();
+        Console.WriteLine("Suites:");
+        foreach (var suite in Suites)
+        {
+            Console.WriteLine($"  {suite.Name,-12} {suite.Description}");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Options:");
+        Console.WriteLine("  --rounds N      measured rounds per case (default 21; the median is reported)");
+        Console.WriteLine("  --warmup-ms N   minimum warm-up time per case in ms (default 600)");
+        Console.WriteLine("  --no-gc         do not force a full GC before each round");
+    }
+}

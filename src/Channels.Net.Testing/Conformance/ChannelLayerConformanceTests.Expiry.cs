@@ -1,0 +1,226 @@
+using Channels.Net.Layers;
+using Xunit;
+
+namespace Channels.Net.Testing.Conformance;
+
+public abstract partial class ChannelLayerConformanceTests
+{
+    /// <summary>A message not received within the expiry is dropped: a receive then gets the next,
+    /// younger message, and after it waits in vain. Without expiry, both arrive.</summary>
+    /// <param name="kind">The kind of channel.</param>
+    [Theory]
+    [InlineData(ConformanceChannelKind.Plain)]
+    [InlineData(ConformanceChannelKind.ProcessLocal)]
+    public async Task Expiry_UnreceivedMessage_IsDropped(ConformanceChannelKind kind)
+    {
+        var g = ExpiryGranularity;
+        var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g * 2 });
+        var channel = await NewTestChannelAsync(layer, kind, "expiry");
+
+        await Within(layer.SendAsync(channel, Msg("test.expiry", ("n", 1))));
+        await AdvanceTimeAsync(g * 1.75);
+        await Within(layer.SendAsync(channel, Msg("test.expiry", ("n", 2))));
+        await AdvanceTimeAsync(g * 1.3); // the first is now 3.05 g old (past expiry + g), the second 1.3 g (within expiry)
+
+        if (SupportsMessageExpiry)
+        {
+            Assert.Equal(2, Int(await ReceiveWithinAsync(layer, channel), "n"));
+        }
+        else
+        {
+            Assert.Equal([1L, 2L], (await ReceiveManyAsync(layer, channel, 2)).Select(m => Int(m, "n")));
+        }
+
+        await AssertNoMessageAsync(layer, channel);
+    }
+
+    /// <summary>A message received before its expiry arrives.</summary>
+    /// <param name="kind">The kind of channel.</param>
+    [Theory]
+    [InlineData(ConformanceChannelKind.Plain)]
+    [InlineData(ConformanceChannelKind.ProcessLocal)]
+    public async Task Expiry_MessageReceivedInTime_Arrives(ConformanceChannelKind kind)
+    {
+        var g = ExpiryGranularity;
+        var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g * 2 });
+        var channel = await NewTestChannelAsync(layer, kind, "intime");
+        var message = Msg("test.intime");
+
+        await Within(layer.SendAsync(channel, message));
+        await AdvanceTimeAsync(g);
+
+        MessageAssert.Equal(message, await ReceiveWithinAsync(layer, channel));
+    }
+
+    /// <summary>Expiry applies to messages, not to receivers: a receive that has waited longer than the
+    /// expiry still gets the message sent next.</summary>
+    [Fact]
+    public async Task Expiry_WaitingReceiver_IsNotExpired()
+    {
+        var g = ExpiryGranularity;
+        var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g });
+        var channel = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "longwait");
+        var receive = ReceiveWithinAsync(layer, channel);
+        await Task.Delay(ReceiverSettleTime);
+
+        await AdvanceTimeAsync(g * 2.5);
+        Assert.False(receive.IsCompleted, "A receive on an empty channel completed before anything was sent.");
+        var message = Msg("test.longwait");
+        await Within(layer.SendAsync(channel, message));
+
+        MessageAssert.Equal(message, await receive);
+    }
+
+    /// <summary>Expired messages do not count against the capacity: once they expired, the channel
+    /// accepts new messages.</summary>
+    [Fact]
+    public async Task Expiry_ExpiredMessages_FreeCapacity()
+    {
+        var g = ExpiryGranularity;
+        const int capacity = 2;
+        var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g, Capacity = capacity });
+        var channel = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "expirycap");
+        for (var i = 0; i < capacity; i++)
+        {
+            await Within(layer.SendAsync(channel, Msg("test.old", ("n", i))));
+        }
+
+        await AdvanceTimeAsync(g * 2.25);
+
+        if (SupportsCapacity && !SupportsMessageExpiry)
+        {
+            await Assert.ThrowsAsync<ChannelFullException>(async () => await Within(layer.SendAsync(channel, Msg("test.new"))));
+            Assert.Equal(["test.old", "test.old"], (await ReceiveManyAsync(layer, channel, capacity)).Select(m => m.Type));
+            return;
+        }
+
+        await Within(layer.SendAsync(channel, Msg("test.new", ("n", 0))));
+        await Within(layer.SendAsync(channel, Msg("test.new", ("n", 1))));
+        var expected = SupportsMessageExpiry ? new[] { "test.new", "test.new" } : ["test.old", "test.old", "test.new", "test.new"];
+        Assert.Equal(expected, (await ReceiveManyAsync(layer, channel, expected.Length)).Select(m => m.Type));
+        await AssertNoMessageAsync(layer, channel);
+    }
+
+    /// <summary>
+    /// A channel whose message expired unread is presumed dead and leaves every group it was in (Django's
+    /// in-memory layer); adding it again makes it a member again. Where memberships end only by group expiry
+    /// (<see cref="ExpiredMessageLeavesGroups"/> false), it stays a member.
+    /// </summary>
+    [Fact]
+    public async Task Expiry_ExpiredMessage_ChannelLeavesItsGroups()
+    {
+        var g = ExpiryGranularity;
+        var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g });
+        if (!await GroupsSupportedAsync(layer))
+        {
+            return;
+        }
+
+        var first = UniqueName("stale");
+        var second = UniqueName("stale");
+        var stale = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "stale");
+        var alive = await NewTestChannelAsync(layer, ConformanceChannelKind.ProcessLocal, "alive");
+        await Within(layer.GroupAddAsync(first, stale));
+        await Within(layer.GroupAddAsync(second, stale));
+        await Within(layer.GroupAddAsync(first, alive));
+
+        await Within(layer.SendAsync(stale, Msg("test.unread")));
+        await AdvanceTimeAsync(g * 2.25);
+
+        var message = Msg("test.group.after");
+        await Within(layer.GroupSendAsync(first, message));
+        await Within(layer.GroupSendAsync(second, message));
+        MessageAssert.Equal(message, await ReceiveWithinAsync(layer, alive));
+
+        if (!SupportsMessageExpiry)
+        {
+            Assert.Equal(["test.unread", "test.group.after", "test.group.after"], (await ReceiveManyAsync(layer, stale, 3)).Select(m => m.Type));
+        }
+        else if (ExpiredMessageLeavesGroups)
+        {
+            await AssertNoMessageAsync(layer, stale);
+            await Within(layer.GroupAddAsync(first, stale));
+            await Within(layer.GroupSendAsync(first, Msg("test.group.readded")));
+            Assert.Equal("test.group.readded", (await ReceiveWithinAsync(layer, stale)).Type);
+            Assert.Equal("test.group.readded", (await ReceiveWithinAsync(layer, alive)).Type);
+            await Within(layer.GroupSendAsync(second, Msg("test.group.second")));
+        }
+        else
+        {
+            Assert.Equal(["test.group.after", "test.group.after"], (await ReceiveManyAsync(layer, stale, 2)).Select(m => m.Type));
+        }
+
+        await AssertNoMessageAsync(layer, stale);
+    }
+
+    /// <summary>A membership lapses once the group expiry has passed since it was added; adding again
+    /// makes the channel a member again. Without group expiry, the membership outlives it.</summary>
+    [Fact]
+    public async Task GroupExpiry_MembershipLapses()
+    {
+        var g = ExpiryGranularity;
+        var layer = await NewLayerAsync(new ConformanceLayerOptions { GroupExpiry = g * 2 });
+        if (!await GroupsSupportedAsync(layer))
+        {
+            return;
+        }
+
+        var group = UniqueName("lapse");
+        var channel = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "lapse");
+        await Within(layer.GroupAddAsync(group, channel));
+
+        await AdvanceTimeAsync(g * 3.1);
+        await Within(layer.GroupSendAsync(group, Msg("test.lapsed")));
+        if (SupportsGroupExpiry)
+        {
+            await AssertNoMessageAsync(layer, channel);
+        }
+        else
+        {
+            Assert.Equal("test.lapsed", (await ReceiveWithinAsync(layer, channel)).Type);
+        }
+
+        await Within(layer.GroupAddAsync(group, channel));
+        await Within(layer.GroupSendAsync(group, Msg("test.readded")));
+        Assert.Equal("test.readded", (await ReceiveWithinAsync(layer, channel)).Type);
+        await AssertNoMessageAsync(layer, channel);
+    }
+
+    /// <summary>Adding a member again renews its membership: it outlives the group expiry counted from
+    /// the first add, while a member that was not renewed lapses.</summary>
+    [Fact]
+    public async Task GroupExpiry_AddingAgainRenews()
+    {
+        var g = ExpiryGranularity;
+        var layer = await NewLayerAsync(new ConformanceLayerOptions { GroupExpiry = g * 2 });
+        if (!await GroupsSupportedAsync(layer))
+        {
+            return;
+        }
+
+        var group = UniqueName("renew");
+        var renewed = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "renewed");
+        var notRenewed = await NewTestChannelAsync(layer, ConformanceChannelKind.ProcessLocal, "notrenewed");
+        await Within(layer.GroupAddAsync(group, renewed));
+        await Within(layer.GroupAddAsync(group, notRenewed));
+
+        await AdvanceTimeAsync(g * 1.5);
+        await Within(layer.GroupAddAsync(group, renewed));
+        await AdvanceTimeAsync(g * 1.5); // 3 g since the first add (past group expiry + g), 1.5 g since the renewal
+
+        var message = Msg("test.renewed");
+        await Within(layer.GroupSendAsync(group, message));
+
+        MessageAssert.Equal(message, await ReceiveWithinAsync(layer, renewed));
+        if (SupportsGroupExpiry)
+        {
+            await AssertNoMessageAsync(layer, notRenewed);
+        }
+        else
+        {
+            MessageAssert.Equal(message, await ReceiveWithinAsync(layer, notRenewed));
+        }
+
+        await AssertNoMessageAsync(layer, renewed);
+    }
+}

@@ -1,0 +1,40 @@
+using Channels.Net.Layers;
+
+namespace Channels.Net.Consumers;
+
+/// <summary>What a consumer's ordered loop handles next: a client event or a channel-layer message.</summary>
+internal readonly struct ConsumerEvent
+{
+    private ConsumerEvent(WebSocketEvent webSocket, ChannelMessage? message, byte[]? body)
+    {
+        WebSocket = webSocket;
+        Message = message;
+        Body = body;
+    }
+
+    /// <summary>The client event, when <see cref="Message"/> and <see cref="Body"/> are null.</summary>
+    public WebSocketEvent WebSocket { get; }
+
+    /// <summary>A channel-layer (or worker) message.</summary>
+    public ChannelMessage? Message { get; }
+
+    /// <summary>A complete HTTP request body.</summary>
+    public byte[]? Body { get; }
+
+    public static ConsumerEvent FromClient(WebSocketEvent e) => new(e, null, null);
+
+    public static ConsumerEvent FromLayer(ChannelMessage message) => new(default, message, null);
+
+    public static ConsumerEvent FromRequestBody(byte[] body) => new(default, null, body);
+
+    /// <summary>The event's type, for logs.</summary>
+    public string Describe() =>
+        Message is not null ? Message.Type
+        : Body is not null ? "http.request"
+        : WebSocket.Kind switch
+        {
+            WebSocketEventKind.Connect => "websocket.connect",
+            WebSocketEventKind.Receive => "websocket.receive",
+            _ => "websocket.disconnect",
+        };
+}

@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Channels.Net.Hosting.AspNetCore;
+
+/// <summary>
+/// Serves WebSocket requests (and, under a <c>ProtocolTypeRouter</c> with an <c>http</c> entry, HTTP
+/// requests) with a Channels.Net application. A request the application has no route for goes on
+/// down the pipeline, so MVC, minimal APIs and static files work beside it; if nothing else
+/// answers it, ASP.NET Core's 404 does.
+/// </summary>
+internal sealed partial class ChannelsMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly IChannelApplication _webSocket;
+    private readonly IChannelApplication? _http;
+    private readonly ChannelsOptions _options;
+    private readonly ILogger _logger;
+
+    public ChannelsMiddleware(RequestDelegate next, ChannelApplicationSet applications, IOptions<ChannelsOptions> options, ILogger<ChannelsMiddleware> logger)
+    {
+        _next = next;
+        _webSocket = applications.WebSocket;
+        _http = applications.Http;
+        _options = options.Value;
+        _options.Validate();
+        _logger = logger;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.WebSockets.IsWebSocketRequest)
+        {
+            return ServeWebSocketAsync(context);
+        }
+
+        return _http is null ? _next(context) : ServeHttpAsync(context, _http);
+    }
+
+    private async Task ServeWebSocketAsync(HttpContext context)
+    {
+        var session = new AspNetWebSocketSession(context, _options, _logger);
+        await using (session.ConfigureAwait(false))
+        {
+            var scope = ScopeFactory.Create(context, ChannelScopeType.WebSocket);
+            session.StartHandshakeTimer();
+            try
+            {
+                await _webSocket.RunAsync(scope, session).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                LogApplicationFailed(_logger, ex, context.Request.Path);
+                await session.RejectAsync(StatusCodes.Status500InternalServerError, "The application failed.").ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client left.
+            }
+
+            if (session.NotFound)
+            {
+                await _next(context).ConfigureAwait(false);
+                return;
+            }
+
+            await session.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ServeHttpAsync(HttpContext context, IChannelApplication application)
+    {
+        var session = new AspNetHttpSession(context, _logger);
+        try
+        {
+            await application.RunAsync(ScopeFactory.Create(context, ChannelScopeType.Http), session).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            LogApplicationFailed(_logger, ex, context.Request.Path);
+            await session.RejectAsync(StatusCodes.Status500InternalServerError, "The application failed.").ConfigureAwait(false);
+            return;
+        }
+
+        if (session.NotFound)
+        {
+            await _next(context).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(220, LogLevel.Error, "The Channels.Net application failed serving {Path}.")]
+    private static partial void LogApplicationFailed(ILogger logger, Exception exception, PathString path);
+}
+
+/// <summary>The applications <c>MapChannels</c> was given, by protocol.</summary>
+internal sealed record ChannelApplicationSet(IChannelApplication WebSocket, IChannelApplication? Http);

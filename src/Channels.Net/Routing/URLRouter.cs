@@ -1,0 +1,144 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
+
+namespace Channels.Net.Routing;
+
+/// <summary>
+/// Routes a connection by its path to the first matching route (Django Channels' <c>URLRouter</c>).
+/// Build it from <see cref="Routes.Path"/> and <see cref="Routes.RePath"/>.
+/// </summary>
+/// <remarks>
+/// <para>The outermost router routes <see cref="ChannelScope.Path"/>, a router reached through another
+/// routes <see cref="ChannelScope.PathRemaining"/>; either without leading <c>/</c>. The application runs
+/// with <see cref="ChannelScope.PathRemaining"/> set to what follows the match and
+/// <see cref="ChannelScope.UrlRoute"/> holding the outer captures merged with this route's (args
+/// appended, kwargs overriding, then the route's default kwargs overriding those).</para>
+/// <para>A route to another <see cref="URLRouter"/> matches a prefix, and when the nested router has no
+/// route for the rest the search goes on with the next route, as in Django. When no route matches, the
+/// connection is rejected with 404 and <c>No route found for path '…'.</c>, logged at Information level
+/// through the <see cref="ILogger{TCategoryName}"/> of <see cref="ChannelScope.RequestServices"/>.</para>
+/// <para>Immutable and thread-safe.</para>
+/// </remarks>
+public sealed class URLRouter : INestedChannelApplication
+{
+    /// <summary>
+    /// The <see cref="ChannelScope.Items"/> key a router sets on the scopes it routes, so a router further in
+    /// (behind middleware) knows it is nested (Django tests for the <c>path_remaining</c> key).
+    /// </summary>
+    internal const string RoutedItemKey = "channels.url_router";
+
+    private readonly URLPattern[] _routes;
+
+    /// <summary>Creates a router trying <paramref name="routes"/> in order.</summary>
+    /// <exception cref="ArgumentException">A route is null.</exception>
+    public URLRouter(params IEnumerable<URLPattern> routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        _routes = [.. routes];
+        if (Array.IndexOf(_routes, null) >= 0)
+        {
+            throw new ArgumentException("A route is null.", nameof(routes));
+        }
+
+        Routes = _routes.AsReadOnly();
+    }
+
+    /// <summary>The routes, in the order they are tried.</summary>
+    public IReadOnlyList<URLPattern> Routes { get; }
+
+    /// <inheritdoc />
+    public IEnumerable<IChannelApplication> Applications => _routes.Select(static route => route.Application);
+
+    /// <inheritdoc />
+    public async ValueTask RunAsync(ChannelScope scope, IChannelSession session)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(session);
+        var nested = scope.Items.ContainsKey(RoutedItemKey);
+        var path = ((nested ? scope.PathRemaining : scope.Path) ?? "").TrimStart('/');
+        if (!TryResolve(scope, path, out var application, out var routed))
+        {
+            var repr = PythonRepr.Of(path);
+            if (RoutingLog.For<URLRouter>(scope) is { } logger)
+            {
+                RoutingLog.NoRouteFound(logger, repr);
+            }
+
+            await session.RejectAsync(404, $"No route found for path {repr}.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!routed.Items.ContainsKey(RoutedItemKey))
+        {
+            var items = new Dictionary<string, object?>(routed.Items.Count + 1, StringComparer.Ordinal);
+            foreach (var (key, value) in routed.Items)
+            {
+                items[key] = value;
+            }
+
+            items[RoutedItemKey] = true;
+            routed = routed with { Items = items };
+        }
+
+        await application.RunAsync(routed, session).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Finds the application for <paramref name="path"/> (already without leading <c>/</c>), going
+    /// through nested routers, and the scope to run it with.
+    /// </summary>
+    internal bool TryResolve(ChannelScope scope, string path, [NotNullWhen(true)] out IChannelApplication? application, [NotNullWhen(true)] out ChannelScope? routed)
+    {
+        foreach (var route in _routes)
+        {
+            if (!route.TryMatch(path, out var remaining, out var args, out var kwargs))
+            {
+                continue;
+            }
+
+            foreach (var (key, value) in route.DefaultKwargs)
+            {
+                kwargs[key] = value;
+            }
+
+            var outer = scope.UrlRoute;
+            var mergedArgs = new List<object>(outer.Args.Count + args.Count);
+            mergedArgs.AddRange(outer.Args);
+            mergedArgs.AddRange(args);
+            var mergedKwargs = new Dictionary<string, object>(StringComparer.Ordinal);
+            foreach (var (key, value) in outer.Kwargs)
+            {
+                mergedKwargs[key] = value;
+            }
+
+            foreach (var (key, value) in kwargs)
+            {
+                mergedKwargs[key] = value;
+            }
+
+            var next = scope with
+            {
+                PathRemaining = remaining,
+                UrlRoute = new UrlRoute(mergedArgs.AsReadOnly(), mergedKwargs.AsReadOnly()),
+            };
+            if (route.Application is URLRouter inner)
+            {
+                // Django: the nested router's Resolver404 is caught and the next route is tried.
+                if (inner.TryResolve(next, remaining.TrimStart('/'), out application, out routed))
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            application = route.Application;
+            routed = next;
+            return true;
+        }
+
+        application = null;
+        routed = null;
+        return false;
+    }
+}
