@@ -99,7 +99,7 @@ public static class ChannelNames
 
             return c == '!'
                 ? $"Channel name {Show(name)} is invalid: it has a second '!' at position {i}; only one '!' is allowed."
-                : $"Channel name {Show(name)} is invalid: character {ShowChar(c)} at position {i} is not allowed; names may contain only ASCII letters, digits, '-', '_' and '.', plus one '!' marking a process-local channel.";
+                : $"Channel name {Show(name)} is invalid: character {ShowChar(name, i)} at position {i} is not allowed; names may contain only ASCII letters, digits, '-', '_' and '.', plus one '!' marking a process-local channel.";
         }
 
         if (receive && bang >= 0 && bang != name.Length - 1)
@@ -123,7 +123,7 @@ public static class ChannelNames
             var c = name[i];
             if (!IsNameChar(c))
             {
-                return $"Group name {Show(name)} is invalid: character {ShowChar(c)} at position {i} is not allowed; group names may contain only ASCII letters, digits, '-', '_' and '.'.";
+                return $"Group name {Show(name)} is invalid: character {ShowChar(name, i)} at position {i} is not allowed; group names may contain only ASCII letters, digits, '-', '_' and '.'.";
             }
         }
 
@@ -176,5 +176,15 @@ public static class ChannelNames
         return sb.ToString();
     }
 
-    private static string ShowChar(char c) => char.IsControl(c) || char.IsWhiteSpace(c) ? $"U+{(int)c:X4}" : $"'{c}'";
+    /// <summary>The character at <paramref name="index"/>, whole even when it is a surrogate pair.</summary>
+    private static string ShowChar(string name, int index)
+    {
+        var c = name[index];
+        if (char.IsHighSurrogate(c) && index + 1 < name.Length && char.IsLowSurrogate(name[index + 1]))
+        {
+            return $"'{name.Substring(index, 2)}' (U+{char.ConvertToUtf32(c, name[index + 1]):X4})";
+        }
+
+        return char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c) ? $"U+{(int)c:X4}" : $"'{c}'";
+    }
 }

@@ -8,6 +8,9 @@ namespace Channels.Net.Layers;
 /// <para>Delivery is at most once; order is kept only between one sender and one channel.
 /// Every method validates its names (<see cref="ChannelNames"/>) and throws
 /// <see cref="InvalidChannelNameException"/> before doing any work.</para>
+/// <para>Disposing the layer closes it: receives that are waiting fail with
+/// <see cref="ObjectDisposedException"/>, and so does every later call except reading
+/// <see cref="Extensions"/>.</para>
 /// <para>Groups and flush are extensions, as in Django: <see cref="Extensions"/> says which ones
 /// a backend has, and the methods of an extension it lacks throw <see cref="NotSupportedException"/>.</para>
 /// </remarks>
@@ -57,6 +60,7 @@ public interface IChannelLayer : IAsyncDisposable
     /// </summary>
     ValueTask GroupSendAsync(string group, ChannelMessage message, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes every message and every group membership (flush extension).</summary>
+    /// <summary>Removes every message and every group membership (flush extension). Receives that
+    /// are waiting keep waiting and get the next message sent.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken = default);
 }

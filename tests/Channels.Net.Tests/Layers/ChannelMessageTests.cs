@@ -514,4 +514,23 @@ public sealed class ChannelMessageTests
 
         MessageAssert.Equal(message, again);
     }
+
+    [Fact]
+    public void To_WithDefaultOptions_BindsOnceAndSharesTheResult()
+    {
+        var message = ChannelMessage.From(new { type = "chat.message", message = "hi" });
+        var first = message.To<BoundChat>();
+        var second = message.To<BoundChat>();
+        Assert.Same(first, second);
+        Assert.Equal("hi", first.Message);
+
+        var custom = new System.Text.Json.JsonSerializerOptions(ChannelMessage.DefaultSerializerOptions);
+        Assert.NotSame(first, message.To<BoundChat>(custom));
+        Assert.Equal(new BoundOther("chat.message"), message.To<BoundOther>());
+        Assert.Same(message.To<BoundOther>(), message.To<BoundOther>());
+    }
+
+    public sealed record BoundChat(string Type, string Message);
+
+    public sealed record BoundOther(string Type);
 }

@@ -18,6 +18,7 @@ internal sealed class ChannelQueue
     private int _count;
     private ReceiveWaiter? _firstWaiter;
     private ReceiveWaiter? _lastWaiter;
+    private ReceiveWaiter? _spareWaiter;
 
     public ChannelQueue(string name, int capacity)
     {
@@ -108,7 +109,7 @@ internal sealed class ChannelQueue
                 return entry.Message;
             }
 
-            waiter = newWaiter(this);
+            waiter = Interlocked.Exchange(ref _spareWaiter, null) ?? newWaiter(this);
             waiter.Linked = true;
             waiter.Previous = _lastWaiter;
             if (_lastWaiter is null)
@@ -124,6 +125,9 @@ internal sealed class ChannelQueue
             return null;
         }
     }
+
+    /// <summary>Keeps a finished waiter for the next receive on this channel.</summary>
+    public void ReturnSpare(ReceiveWaiter waiter) => Interlocked.CompareExchange(ref _spareWaiter, waiter, null);
 
     public void CancelWaiter(ReceiveWaiter waiter, CancellationToken cancellationToken)
     {

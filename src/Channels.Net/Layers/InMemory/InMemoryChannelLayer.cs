@@ -26,6 +26,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
     private readonly Lock _groupLock = new();
     private readonly ChannelCapacities _capacities;
     private readonly TimeProvider _time;
+    private readonly bool _coarseClock;
     private readonly long _expiryTicks;
     private readonly long _groupExpiryTicks;
     private readonly ITimer _sweeper;
@@ -48,6 +49,10 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         Options = options;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = options.TimeProvider;
+
+        // Expiry counts in seconds: the system's coarse millisecond tick is precise enough and far
+        // cheaper than a high-resolution timestamp on every send and receive. A test clock is used as given.
+        _coarseClock = ReferenceEquals(_time, TimeProvider.System);
         _capacities = new ChannelCapacities(options.Capacity, options.ChannelCapacity);
         _expiryTicks = ToTicks(options.Expiry);
         _groupExpiryTicks = ToTicks(options.GroupExpiry);
@@ -67,12 +72,11 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
     /// <inheritdoc />
     public ValueTask SendAsync(string channel, ChannelMessage message, CancellationToken cancellationToken = default)
     {
-        ChannelNames.RequireValidChannelName(channel);
         ArgumentNullException.ThrowIfNull(message);
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
 
-        var now = _time.GetTimestamp();
+        var now = Now();
         while (true)
         {
             var queue = GetOrCreateQueue(channel);
@@ -98,7 +102,6 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
     /// <inheritdoc />
     public ValueTask<ChannelMessage> ReceiveAsync(string channel, CancellationToken cancellationToken = default)
     {
-        ChannelNames.RequireValidChannelName(channel);
         ThrowIfDisposed();
         if (cancellationToken.IsCancellationRequested)
         {
@@ -108,7 +111,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         while (true)
         {
             var queue = GetOrCreateQueue(channel);
-            var message = queue.TryDequeueOrWait(_time.GetTimestamp(), _newWaiter, out var waiter, out var expired, out var retired);
+            var message = queue.TryDequeueOrWait(Now(), _newWaiter, out var waiter, out var expired, out var retired);
             if (expired)
             {
                 OnExpired(queue);
@@ -162,7 +165,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
 
-        var now = _time.GetTimestamp();
+        var now = Now();
         lock (_groupLock)
         {
             ThrowIfDisposed();
@@ -234,7 +237,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
             members = found.Snapshot;
         }
 
-        var now = _time.GetTimestamp();
+        var now = Now();
         var expiresAt = now + _expiryTicks;
         var lapsedBefore = now - _groupExpiryTicks;
         var full = 0;
@@ -345,7 +348,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
             return;
         }
 
-        var now = _time.GetTimestamp();
+        var now = Now();
         var lapsedBefore = now - _groupExpiryTicks;
         lock (_groupLock)
         {
@@ -372,10 +375,20 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         }
     }
 
-    private ChannelQueue GetOrCreateQueue(string channel) =>
-        _channels.TryGetValue(channel, out var queue)
-            ? queue
-            : _channels.GetOrAdd(channel, static (name, layer) => new ChannelQueue(name, layer._capacities.GetCapacity(name)), this);
+    /// <summary>The queue of <paramref name="channel"/>, made on first use. A queue exists only for a valid
+    /// name, so the name is checked only when no queue is found.</summary>
+    private ChannelQueue GetOrCreateQueue(string channel)
+    {
+        if (channel is not null && _channels.TryGetValue(channel, out var queue))
+        {
+            return queue;
+        }
+
+        ChannelNames.RequireValidChannelName(channel);
+        return _channels.GetOrAdd(channel!, static (name, layer) => new ChannelQueue(name, layer._capacities.GetCapacity(name)), this);
+    }
+
+    private long Now() => _coarseClock ? Environment.TickCount64 : _time.GetTimestamp();
 
     /// <summary>A message on <paramref name="queue"/> expired unread: its channel leaves every group.</summary>
     private void OnExpired(ChannelQueue queue)
@@ -446,7 +459,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         }
     }
 
-    private long ToTicks(TimeSpan span) => (long)Math.Min(span.TotalSeconds * _time.TimestampFrequency, long.MaxValue / 4);
+    private long ToTicks(TimeSpan span) => (long)Math.Min(span.TotalSeconds * (_coarseClock ? 1000 : _time.TimestampFrequency), long.MaxValue / 4);
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 

@@ -42,10 +42,21 @@ internal sealed class ReceiveWaiter : IValueTaskSource<ChannelMessage>
 
     public void SetException(Exception exception) => _core.SetException(exception);
 
+    /// <summary>Ends this wait. The waiter then goes back to its queue for the next receive on that
+    /// channel, so a consumer waiting on its channel message after message allocates nothing.</summary>
     public ChannelMessage GetResult(short token)
     {
         _registration.Dispose();
-        return _core.GetResult(token);
+        _registration = default;
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+            Queue.ReturnSpare(this);
+        }
     }
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);

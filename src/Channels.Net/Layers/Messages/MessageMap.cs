@@ -22,6 +22,7 @@ public class MessageMap : IReadOnlyDictionary<string, object?>
 
     private readonly KeyValuePair<string, object?>[] _entries;
     private Dictionary<string, int>? _index;
+    private volatile BoundValue? _bound;
 
     /// <summary>An empty map.</summary>
     public static MessageMap Empty { get; } = new([]);
@@ -86,8 +87,31 @@ public class MessageMap : IReadOnlyDictionary<string, object?>
 
     /// <summary>Reads this map bound to <typeparamref name="T"/> with System.Text.Json
     /// (by default snake_case keys match PascalCase properties; bytes bind to <c>byte[]</c>).</summary>
-    public T To<T>(JsonSerializerOptions? options = null) =>
-        this is T self ? self : MessageJson.Bind<T>(this, options ?? ChannelMessage.DefaultSerializerOptions);
+    /// <remarks>With the default options the result is bound once and kept on the message: every
+    /// consumer that receives this message instance (all members of one group send in this process)
+    /// gets the same object, so a group send binds once rather than once per member. Treat it as
+    /// read-only, as records are.</remarks>
+    public T To<T>(JsonSerializerOptions? options = null)
+    {
+        if (this is T self)
+        {
+            return self;
+        }
+
+        if (options is not null && !ReferenceEquals(options, ChannelMessage.DefaultSerializerOptions))
+        {
+            return MessageJson.Bind<T>(this, options);
+        }
+
+        if (_bound is BoundValue { Type: var type, Value: var value } && type == typeof(T))
+        {
+            return (T)value!;
+        }
+
+        var result = MessageJson.Bind<T>(this, ChannelMessage.DefaultSerializerOptions);
+        _bound = new BoundValue(typeof(T), result);
+        return result;
+    }
 
     /// <summary>Reads this map bound to <paramref name="type"/> with System.Text.Json.</summary>
     public object? To(Type type, JsonSerializerOptions? options = null)
@@ -138,4 +162,7 @@ public class MessageMap : IReadOnlyDictionary<string, object?>
 
         return index;
     }
+
+    /// <summary>The last typed binding of this map (type and value).</summary>
+    private sealed record BoundValue(Type Type, object? Value);
 }
