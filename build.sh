@@ -23,24 +23,32 @@ cmd_build() {
 cmd_test() {
   need_dotnet
   dotnet build Channels.Net.sln -c Release
-  local log
-  log=$(mktemp)
-  set +e
-  dotnet test Channels.Net.sln -c Release --no-build --logger "console;verbosity=normal" 2>&1 | tee "$log"
-  local status=${PIPESTATUS[0]}
-  set -e
-  # One closing line over every test assembly: "N passed, N failed, N skipped".
-  awk '/^(Passed|Failed)! +- /{
-         for (i = 1; i <= NF; i++) {
-           if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1)
-         }
-         runs++
-       }
-       END { gsub(/,/, "", p); printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s; if (runs == 0) exit 1 }' "$log" || {
+  local results=artifacts/test-results
+  rm -rf "$results"
+  local status=0
+  local project name
+  for project in tests/*/*.csproj; do
+    name=$(basename "$project" .csproj)
+    dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=$?
+  done
+  # One closing line over every test assembly, from the TRX files: "N passed, N failed, N skipped".
+  local passed=0 failed=0 skipped=0 runs=0 counters
+  for trx in "$results"/*.trx; do
+    [[ -f $trx ]] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    passed=$((passed + $(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")))
+    failed=$((failed + $(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")))
+    skipped=$((skipped + $(sed -E 's/.* notExecuted="([0-9]+)".*/\1/' <<<"$counters")))
+    runs=$((runs + 1))
+  done
+  echo "Tests: $passed passed, $failed failed, $skipped skipped"
+  if ((runs == 0 || passed == 0)); then
     echo "build.sh: no test run reported a result" >&2
     status=1
-  }
-  rm -f "$log"
+  fi
+  if ((failed > 0 || skipped > 0)); then
+    status=1
+  fi
   return "$status"
 }
 
