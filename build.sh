@@ -15,6 +15,28 @@ need_dotnet() {
   fi
 }
 
+# Debian packages the tests drive as real peers: Redis, the Python channels_redis / daphne, Chromium.
+TEST_PACKAGES=(redis-server redis-tools python3-channels-redis python3-msgpack python3-cryptography python3-daphne chromium)
+
+package_missing() { ! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+install_test_dependencies() {
+  local missing=() package
+  for package in "${TEST_PACKAGES[@]}"; do
+    package_missing "$package" && missing+=("$package")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  echo "build.sh: installing ${missing[*]}"
+  local sudo=()
+  ((EUID != 0)) && sudo=(sudo)
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "build.sh: cannot install ${missing[*]}: apt-get is not available; install them by hand." >&2
+    exit 1
+  fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
 cmd_build() {
   need_dotnet
   dotnet build Channels.Net.sln -c Release
@@ -22,6 +44,7 @@ cmd_build() {
 
 cmd_test() {
   need_dotnet
+  install_test_dependencies
   dotnet build Channels.Net.sln -c Release
   local results=artifacts/test-results
   rm -rf "$results"
