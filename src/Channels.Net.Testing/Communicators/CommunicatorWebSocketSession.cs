@@ -4,17 +4,14 @@ namespace Channels.Net.Testing;
 
 /// <summary>An in-process <see cref="IWebSocketSession"/>: what the test sends arrives as events, what the
 /// application does is recorded as <see cref="WebsocketOutput"/>s.</summary>
-internal sealed class CommunicatorWebSocketSession : IWebSocketSession
+internal sealed class CommunicatorWebSocketSession(ChannelWriter<WebsocketOutput> output) : IWebSocketSession
 {
     private readonly Channel<WebSocketEvent> _input = Channel.CreateUnbounded<WebSocketEvent>();
-    private readonly Channel<WebsocketOutput> _output = Channel.CreateUnbounded<WebsocketOutput>();
     private readonly CancellationTokenSource _aborted = new();
     private readonly Lock _gate = new();
     private WebSocketEvent? _gone;
     private bool _accepted;
     private bool _closed;
-
-    public ChannelReader<WebsocketOutput> Output => _output.Reader;
 
     public bool IsAccepted
     {
@@ -29,6 +26,9 @@ internal sealed class CommunicatorWebSocketSession : IWebSocketSession
 
     public CancellationToken Aborted => _aborted.Token;
 
+    /// <summary>True once the client left (<see cref="ClientGone"/>).</summary>
+    public bool IsClientGone => _aborted.IsCancellationRequested;
+
     public void Post(WebSocketEvent e) => _input.Writer.TryWrite(e);
 
     /// <summary>The client leaves: the application gets a disconnect, and the session stops taking sends.</summary>
@@ -42,8 +42,6 @@ internal sealed class CommunicatorWebSocketSession : IWebSocketSession
         _input.Writer.TryWrite(WebSocketEvent.Disconnected(code));
         _aborted.Cancel();
     }
-
-    public void CompleteOutput(Exception? error = null) => _output.Writer.TryComplete(error);
 
     public async ValueTask<WebSocketEvent> ReceiveAsync(CancellationToken cancellationToken = default)
     {
@@ -78,7 +76,7 @@ internal sealed class CommunicatorWebSocketSession : IWebSocketSession
             _accepted = true;
         }
 
-        _output.Writer.TryWrite(new WebsocketOutput(WebsocketOutputKind.Accept, Subprotocol: subprotocol, Headers: headers ?? []));
+        output.TryWrite(new WebsocketOutput(WebsocketOutputKind.Accept, Subprotocol: subprotocol, Headers: headers ?? []));
         return ValueTask.CompletedTask;
     }
 
@@ -105,7 +103,7 @@ internal sealed class CommunicatorWebSocketSession : IWebSocketSession
             accepted = _accepted;
         }
 
-        _output.Writer.TryWrite(new WebsocketOutput(WebsocketOutputKind.Close, Code: code ?? 1000, Reason: reason, HttpStatus: accepted ? null : 403));
+        output.TryWrite(new WebsocketOutput(WebsocketOutputKind.Close, Code: code ?? 1000, Reason: reason, HttpStatus: accepted ? null : 403));
 
         // A real server answers the close; the application then hears of it as a disconnect.
         _input.Writer.TryWrite(WebSocketEvent.Disconnected(code ?? 1000));
@@ -127,12 +125,12 @@ internal sealed class CommunicatorWebSocketSession : IWebSocketSession
         }
 
         var code = statusCode is >= 400 and < 500 ? 1008 : 1011;
-        _output.Writer.TryWrite(new WebsocketOutput(WebsocketOutputKind.Close, Code: code, Reason: reason, HttpStatus: accepted ? null : statusCode));
+        output.TryWrite(new WebsocketOutput(WebsocketOutputKind.Close, Code: code, Reason: reason, HttpStatus: accepted ? null : statusCode));
         _input.Writer.TryWrite(WebSocketEvent.Disconnected(code));
         return ValueTask.CompletedTask;
     }
 
-    private ValueTask Send(WebsocketOutput output)
+    private ValueTask Send(WebsocketOutput sent)
     {
         lock (_gate)
         {
@@ -147,7 +145,7 @@ internal sealed class CommunicatorWebSocketSession : IWebSocketSession
             }
         }
 
-        _output.Writer.TryWrite(output);
+        output.TryWrite(sent);
         return ValueTask.CompletedTask;
     }
 }

@@ -18,17 +18,17 @@ namespace Channels.Net.Testing;
 /// </example>
 public sealed class WebsocketCommunicator : IAsyncDisposable
 {
-    private static readonly TimeSpan s_defaultTimeout = TimeSpan.FromSeconds(1);
     private readonly IChannelApplication _application;
-    private readonly CommunicatorWebSocketSession _session = new();
-    private Task? _running;
+    private readonly ApplicationRun<WebsocketOutput> _run = new("Call ConnectAsync first.");
+    private readonly CommunicatorWebSocketSession _session;
+    private ChannelScope _scope;
 
     /// <summary>Creates a communicator for <paramref name="path"/> (which may carry a query string).</summary>
     /// <param name="application">The application under test: a consumer, a router, a middleware.</param>
     /// <param name="path">The request path, e.g. <c>/ws/chat/lobby/?token=1</c>.</param>
     /// <param name="headers">Request headers; names are lower-cased.</param>
     /// <param name="subprotocols">Subprotocols the client offers.</param>
-    /// <param name="services">The connection's services; by default a shared provider with an in-memory <c>default</c> layer.</param>
+    /// <param name="services">The connection's services; by default <see cref="CommunicatorServices.Default"/>, with an in-memory <c>default</c> layer.</param>
     public WebsocketCommunicator(
         IChannelApplication application,
         string path,
@@ -39,42 +39,43 @@ public sealed class WebsocketCommunicator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(application);
         ArgumentNullException.ThrowIfNull(path);
         _application = application;
-        var query = path.IndexOf('?', StringComparison.Ordinal);
-        var rawPath = query < 0 ? path : path[..query];
-        var decoded = Uri.UnescapeDataString(rawPath);
-        Scope = new ChannelScope
-        {
-            Type = ChannelScopeType.WebSocket,
-            Path = decoded,
-            RawPath = rawPath,
-            PathRemaining = decoded,
-            QueryString = query < 0 ? "" : path[(query + 1)..],
-            Scheme = "ws",
-            Method = "GET",
-            Headers = [.. (headers ?? []).Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), h.Value))],
-            Subprotocols = [.. subprotocols ?? []],
-            RequestServices = services ?? CommunicatorServices.Default,
-        };
+        _session = new CommunicatorWebSocketSession(_run.Output);
+        _scope = CommunicatorScope.ForPath(ChannelScopeType.WebSocket, "ws", "GET", path, headers, services, subprotocols);
     }
 
     /// <summary>The scope the application gets; change it (<c>with { User = ... }</c>) before <see cref="ConnectAsync"/>.</summary>
-    public ChannelScope Scope { get; set; }
+    /// <exception cref="InvalidOperationException">Set after <see cref="ConnectAsync"/>, when the application already has its scope.</exception>
+    public ChannelScope Scope
+    {
+        get => _scope;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (_run.Started)
+            {
+                throw new InvalidOperationException("The scope cannot change after ConnectAsync: the application already has it.");
+            }
+
+            _scope = value;
+        }
+    }
 
     /// <summary>
     /// Starts the application and asks it to connect; returns whether it accepted (with its
     /// subprotocol) or refused (with the close code and HTTP status).
     /// </summary>
     /// <exception cref="ApplicationTimeoutException">The application did neither within <paramref name="timeout"/>.</exception>
+    /// <exception cref="InvalidOperationException">ConnectAsync was already called.</exception>
     public async Task<ConnectResult> ConnectAsync(TimeSpan? timeout = null)
     {
-        if (_running is not null)
+        if (_run.Started)
         {
             throw new InvalidOperationException("ConnectAsync was already called.");
         }
 
-        _running = RunApplicationAsync();
+        _run.Start(_application, _scope, _session);
         _session.Post(WebSocketEvent.Connect);
-        var output = await ReceiveOutputAsync(timeout).ConfigureAwait(false);
+        var output = await _run.ReceiveAsync(timeout).ConfigureAwait(false);
         return output.Kind switch
         {
             WebsocketOutputKind.Accept => new ConnectResult(true, output.Subprotocol, null, null),
@@ -84,18 +85,20 @@ public sealed class WebsocketCommunicator : IAsyncDisposable
     }
 
     /// <summary>Sends a text message to the application.</summary>
+    /// <exception cref="InvalidOperationException">Before <see cref="ConnectAsync"/>, or after <see cref="DisconnectAsync"/>.</exception>
     public Task SendToAsync(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        _session.Post(WebSocketEvent.FromText(text));
+        Post(WebSocketEvent.FromText(text));
         return Task.CompletedTask;
     }
 
     /// <summary>Sends a binary message to the application.</summary>
+    /// <exception cref="InvalidOperationException">Before <see cref="ConnectAsync"/>, or after <see cref="DisconnectAsync"/>.</exception>
     public Task SendToAsync(byte[] bytes)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        _session.Post(WebSocketEvent.FromBytes(bytes));
+        Post(WebSocketEvent.FromBytes(bytes));
         return Task.CompletedTask;
     }
 
@@ -134,110 +137,38 @@ public sealed class WebsocketCommunicator : IAsyncDisposable
 
     /// <summary>The next thing the application did (an accept, a message or a close).</summary>
     /// <exception cref="ApplicationTimeoutException">Nothing came within <paramref name="timeout"/>.</exception>
-    public async Task<WebsocketOutput> ReceiveOutputAsync(TimeSpan? timeout = null)
-    {
-        EnsureStarted();
-        var wait = timeout ?? s_defaultTimeout;
-        using var cts = new CancellationTokenSource(wait);
-        try
-        {
-            if (await _session.Output.WaitToReadAsync(cts.Token).ConfigureAwait(false) && _session.Output.TryRead(out var output))
-            {
-                return output;
-            }
-        }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
-        {
-            throw new ApplicationTimeoutException($"The application sent nothing within {wait.TotalSeconds} s.");
-        }
-
-        await _running!.ConfigureAwait(false); // Surfaces the application's exception, if it failed.
-        throw new InvalidOperationException("The application has ended and sent nothing more.");
-    }
+    /// <exception cref="InvalidOperationException">Before <see cref="ConnectAsync"/>, or the application ended without sending more.</exception>
+    public Task<WebsocketOutput> ReceiveOutputAsync(TimeSpan? timeout = null) => _run.ReceiveAsync(timeout);
 
     /// <summary>True when the application sends nothing within <paramref name="timeout"/> (default 0.1 s).</summary>
-    public async Task<bool> ReceiveNothingAsync(TimeSpan? timeout = null)
-    {
-        EnsureStarted();
-        if (_session.Output.TryPeek(out _))
-        {
-            return false;
-        }
-
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMilliseconds(100));
-        try
-        {
-            return !await _session.Output.WaitToReadAsync(cts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
-        {
-            return true;
-        }
-    }
+    public Task<bool> ReceiveNothingAsync(TimeSpan? timeout = null) => _run.ReceiveNothingAsync(timeout);
 
     /// <summary>The client leaves with <paramref name="code"/>; waits for the application to finish.</summary>
     /// <exception cref="ApplicationTimeoutException">The application did not finish within <paramref name="timeout"/>.</exception>
     public async Task DisconnectAsync(int code = 1000, TimeSpan? timeout = null)
     {
-        EnsureStarted();
+        _run.EnsureStarted();
         _session.ClientGone(code);
-        await WaitAsync(timeout).ConfigureAwait(false);
+        await _run.WaitAsync(timeout).ConfigureAwait(false);
     }
 
     /// <summary>Waits for the application to finish, surfacing its exception if it failed.</summary>
-    public async Task WaitAsync(TimeSpan? timeout = null)
-    {
-        EnsureStarted();
-        var wait = timeout ?? s_defaultTimeout;
-        try
-        {
-            await _running!.WaitAsync(wait).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new ApplicationTimeoutException($"The application did not finish within {wait.TotalSeconds} s.");
-        }
-    }
+    /// <exception cref="ApplicationTimeoutException">The application did not finish within <paramref name="timeout"/>.</exception>
+    public Task WaitAsync(TimeSpan? timeout = null) => _run.WaitAsync(timeout);
 
-    /// <summary>Disconnects the client if it is still connected and lets the application finish.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Disconnects the client if it is still connected and lets the application finish
+    /// (a few seconds at most); never throws, so a failing test keeps its own error.</summary>
+    public ValueTask DisposeAsync() => _run.DisposeAsync(() => _session.ClientGone(1000));
+
+    private void Post(WebSocketEvent e)
     {
-        if (_running is null || _running.IsCompleted)
+        _run.EnsureStarted();
+        if (_session.IsClientGone)
         {
-            return;
+            throw new InvalidOperationException("The client has disconnected; it can send nothing more.");
         }
 
-        _session.ClientGone(1000);
-        try
-        {
-            await _running.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-        {
-            // A test that failed early must not hang in its cleanup.
-        }
-    }
-
-    private async Task RunApplicationAsync()
-    {
-        await Task.Yield();
-        try
-        {
-            await _application.RunAsync(Scope, _session).ConfigureAwait(false);
-            _session.CompleteOutput();
-        }
-        catch (Exception ex)
-        {
-            _session.CompleteOutput(ex);
-            throw;
-        }
-    }
-
-    private void EnsureStarted()
-    {
-        if (_running is null)
-        {
-            throw new InvalidOperationException("Call ConnectAsync first.");
-        }
+        _run.ThrowIfFailed();
+        _session.Post(e);
     }
 }

@@ -65,6 +65,11 @@ public abstract partial class ConsumerBase
                 await http.StartResponseAsync(500, [new("content-type", "text/plain; charset=utf-8")]).ConfigureAwait(false);
                 await http.SendBodyAsync("Internal server error"u8.ToArray()).ConfigureAwait(false);
                 break;
+            case IHttpSession http when !ClientGone:
+                // The response started and is not complete: abort it, so the client cannot take a
+                // truncated body for a whole one.
+                await http.RejectAsync(500, "The consumer failed after starting the response.").ConfigureAwait(false);
+                break;
         }
     }
 
@@ -144,34 +149,62 @@ public abstract partial class ConsumerBase
 
     private async Task ReadHttpAsync(IHttpSession session, ChannelWriter<ConsumerEvent> inbox, CancellationToken cancellationToken)
     {
-        using var body = new MemoryStream();
-        while (true)
+        // The client leaving is seen here, whether it leaves while sending the body or while the
+        // response streams: the loop must hear of it, or an idle streaming consumer waits forever.
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Aborted);
+        try
         {
-            var chunk = await session.ReceiveBodyAsync(cancellationToken).ConfigureAwait(false);
-            if (body.Length + chunk.Body.Length > MaxRequestBodyBytes)
+            using var body = new MemoryStream();
+            while (true)
             {
-                throw new InvalidOperationException($"The request body is larger than {MaxRequestBodyBytes} bytes.");
+                var chunk = await session.ReceiveBodyAsync(gone.Token).ConfigureAwait(false);
+                if (body.Length + chunk.Body.Length > MaxRequestBodyBytes)
+                {
+                    throw new InvalidOperationException($"The request body is larger than {MaxRequestBodyBytes} bytes.");
+                }
+
+                body.Write(chunk.Body.Span);
+                if (!chunk.MoreBody)
+                {
+                    break;
+                }
             }
 
-            body.Write(chunk.Body.Span);
-            if (!chunk.MoreBody)
-            {
-                break;
-            }
+            await inbox.WriteAsync(ConsumerEvent.FromRequestBody(body.ToArray()), gone.Token).ConfigureAwait(false);
+
+            // The request is read; the client can still go away while the response streams.
+            await Task.Delay(Timeout.Infinite, gone.Token).ConfigureAwait(false);
         }
-
-        await inbox.WriteAsync(ConsumerEvent.FromRequestBody(body.ToArray()), cancellationToken).ConfigureAwait(false);
-
-        // The request is read; the client can still go away while the response streams.
-        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        catch (Exception) when (session.Aborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            OnClientGone(1000);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not ChannelClosedException)
+        {
+            // A body too large, a broken session: end the consumer with a 500 instead of leaving it waiting.
+            inbox.TryComplete(ex);
+        }
     }
 
     private async Task ReadWorkerAsync(IWorkerSession session, ChannelWriter<ConsumerEvent> inbox, CancellationToken cancellationToken)
     {
-        while (true)
+        // The worker stopping (session.Aborted) ends the consumer, as a client leaving does.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Aborted);
+        try
         {
-            var message = await session.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-            await inbox.WriteAsync(ConsumerEvent.FromLayer(message), cancellationToken).ConfigureAwait(false);
+            while (true)
+            {
+                var message = await session.ReceiveAsync(stopping.Token).ConfigureAwait(false);
+                await inbox.WriteAsync(ConsumerEvent.FromLayer(message), stopping.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception) when (session.Aborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            OnClientGone(1000);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not ChannelClosedException)
+        {
+            inbox.TryComplete(new InvalidOperationException($"Receiving on worker channel '{Scope.Channel}' failed: {ex.Message}", ex));
         }
     }
 

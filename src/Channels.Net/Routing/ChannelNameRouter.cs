@@ -46,6 +46,17 @@ public sealed class ChannelNameRouter : INestedChannelApplication, IEnumerable<K
     /// <exception cref="InvalidOperationException">The router already served a channel.</exception>
     public void Add(string channel, IChannelApplication application) => _map.Add(channel, application, nameof(channel));
 
+    /// <summary>
+    /// The application for <paramref name="channel"/>. Setting adds it, as <see cref="Add"/> does, so a
+    /// router reads like Django's dict: <c>new(){ ["thumbnails"] = app }</c>.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">Getting a key that has no application.</exception>
+    public IChannelApplication this[string channel]
+    {
+        get => _map.View[channel];
+        set => Add(channel, value);
+    }
+
     /// <inheritdoc />
     public async ValueTask RunAsync(ChannelScope scope, IChannelSession session)
     {

@@ -48,6 +48,17 @@ public sealed class ProtocolTypeRouter : INestedChannelApplication, IEnumerable<
     /// <exception cref="InvalidOperationException">The router already served a connection.</exception>
     public void Add(string scopeType, IChannelApplication application) => _map.Add(scopeType, application, nameof(scopeType));
 
+    /// <summary>
+    /// The application for <paramref name="scopeType"/>. Setting adds it, as <see cref="Add"/> does, so a
+    /// router reads like Django's dict: <c>new(){ ["websocket"] = app }</c>.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">Getting a key that has no application.</exception>
+    public IChannelApplication this[string scopeType]
+    {
+        get => _map.View[scopeType];
+        set => Add(scopeType, value);
+    }
+
     /// <inheritdoc />
     public async ValueTask RunAsync(ChannelScope scope, IChannelSession session)
     {

@@ -25,6 +25,22 @@ public sealed class ChannelNameRouterTests
     }
 
     [Fact]
+    public async Task The_indexer_initializer_form_works_and_refuses_a_duplicate()
+    {
+        var app = new RecordingApplication();
+        var router = new ChannelNameRouter { ["thumbnails"] = app };
+        Assert.Throws<ArgumentException>(() => router["thumbnails"] = new RecordingApplication());
+
+        await RunAsync(router, Channel("thumbnails"));
+
+        Assert.Single(app.Scopes);
+        Assert.Same(app, router["thumbnails"]);
+        Assert.Throws<KeyNotFoundException>(() => router["other"]);
+        var protocols = new ProtocolTypeRouter { ["websocket"] = app };
+        Assert.Same(app, protocols["websocket"]);
+    }
+
+    [Fact]
     public async Task The_collection_initializer_form_works()
     {
         var app = new RecordingApplication();
