@@ -129,7 +129,20 @@ public abstract partial class ConsumerBase
     {
         while (true)
         {
-            var e = await session.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            WebSocketEvent e;
+            try
+            {
+                e = await session.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A session that cannot be read is a connection that is gone: end the consumer (1006),
+                // rather than leave it waiting for events that will never come.
+                LogBackgroundFailed(Logger, ex, GetType().Name);
+                OnClientGone(1006);
+                return;
+            }
+
             if (e.Kind == WebSocketEventKind.Disconnect)
             {
                 OnClientGone(e.Code);

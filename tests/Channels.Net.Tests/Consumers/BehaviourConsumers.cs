@@ -191,3 +191,15 @@ public sealed class BadSignatureConsumer : AsyncWebsocketConsumer
     [ChannelEvent("bad")]
     public int Bad() => 1;
 }
+
+/// <summary>Counts disconnects, to see a failing session end the consumer.</summary>
+public sealed class DisconnectCountingConsumer : AsyncWebsocketConsumer
+{
+    public static ConcurrentQueue<int> Codes { get; } = new();
+
+    public override Task DisconnectAsync(int code)
+    {
+        Codes.Enqueue(code);
+        return Task.CompletedTask;
+    }
+}
