@@ -533,4 +533,19 @@ public sealed class ChannelMessageTests
     public sealed record BoundChat(string Type, string Message);
 
     public sealed record BoundOther(string Type);
+
+    [Fact]
+    public void A_large_map_builds_in_linear_time_and_still_refuses_a_repeated_key()
+    {
+        var fields = Enumerable.Range(0, 65_536).Select(i => new KeyValuePair<string, object?>($"k{i}", i)).ToList();
+        var map = MessageMap.Create(fields);
+        Assert.Equal(65_536, map.Count);
+        Assert.Equal(65_535L, map["k65535"]);
+
+        fields.Add(new("k40000", 1));
+        var error = Assert.Throws<InvalidChannelMessageException>(() => MessageMap.Create(fields));
+        Assert.Contains("The key 'k40000' appears twice", error.Message, StringComparison.Ordinal);
+        var small = new[] { new KeyValuePair<string, object?>("a", 1), new KeyValuePair<string, object?>("a", 2) };
+        Assert.Throws<InvalidChannelMessageException>(() => MessageMap.Create(small));
+    }
 }

@@ -96,9 +96,7 @@ internal static class MessageValues
 
     public static MessageMap NormalizeMap(IEnumerable<KeyValuePair<string, object?>> pairs, JsonSerializerOptions options, string path, int depth)
     {
-        var entries = pairs is ICollection<KeyValuePair<string, object?>> collection
-            ? new List<KeyValuePair<string, object?>>(collection.Count)
-            : [];
+        var entries = new MapEntries(pairs is ICollection<KeyValuePair<string, object?>> collection ? collection.Count : 4);
         foreach (var pair in pairs)
         {
             AddEntry(entries, pair.Key, pair.Value, options, path, depth);
@@ -122,7 +120,7 @@ internal static class MessageValues
 
     private static MessageMap NormalizeDictionary(IDictionary dictionary, JsonSerializerOptions options, string path, int depth)
     {
-        var entries = new List<KeyValuePair<string, object?>>(dictionary.Count);
+        var entries = new MapEntries(dictionary.Count);
         foreach (DictionaryEntry entry in dictionary)
         {
             AddEntry(entries, KeyToString(entry.Key, path), entry.Value, options, path, depth);
@@ -133,7 +131,7 @@ internal static class MessageValues
 
     private static MessageMap NormalizeGenericDictionary(IEnumerable pairs, JsonSerializerOptions options, string path, int depth)
     {
-        var entries = new List<KeyValuePair<string, object?>>();
+        var entries = new MapEntries(4);
         foreach (var pair in pairs)
         {
             // KeyValuePair<TKey, TValue> of some TKey/TValue: read it through its two properties.
@@ -162,7 +160,7 @@ internal static class MessageValues
     private static MessageMap NormalizeObject(object value, JsonTypeInfo info, JsonSerializerOptions options, string path, int depth)
     {
         var properties = info.Properties;
-        var entries = new List<KeyValuePair<string, object?>>(properties.Count);
+        var entries = new MapEntries(properties.Count);
         foreach (var property in properties)
         {
             if (property.Get is null || property.IsExtensionData)
@@ -182,23 +180,18 @@ internal static class MessageValues
         return new MessageMap(entries.ToArray());
     }
 
-    private static void AddEntry(List<KeyValuePair<string, object?>> entries, string? key, object? value, JsonSerializerOptions options, string path, int depth)
+    private static void AddEntry(MapEntries entries, string? key, object? value, JsonSerializerOptions options, string path, int depth)
     {
         if (key is null)
         {
             throw new InvalidChannelMessageException($"A map at {ShowPath(path)} has a null key; keys must be strings.");
         }
 
-        foreach (var existing in entries)
-        {
-            if (string.Equals(existing.Key, key, StringComparison.Ordinal))
-            {
-                throw new InvalidChannelMessageException($"The key '{key}' appears twice in the map at {ShowPath(path)}.");
-            }
-        }
-
         var childPath = path.Length == 0 ? key : $"{path}.{key}";
-        entries.Add(new(key, Normalize(value, options, childPath, depth + 1)));
+        if (!entries.TryAdd(key, Normalize(value, options, childPath, depth + 1)))
+        {
+            throw new InvalidChannelMessageException($"The key '{key}' appears twice in the map at {ShowPath(path)}.");
+        }
     }
 
     private static object? FromJsonElement(JsonElement element, string path, int depth)
@@ -243,19 +236,14 @@ internal static class MessageValues
             default:
             {
                 CheckDepth(path, depth);
-                var entries = new List<KeyValuePair<string, object?>>();
+                var entries = new MapEntries(4);
                 foreach (var property in element.EnumerateObject())
                 {
-                    foreach (var existing in entries)
-                    {
-                        if (string.Equals(existing.Key, property.Name, StringComparison.Ordinal))
-                        {
-                            throw new InvalidChannelMessageException($"The key '{property.Name}' appears twice in the JSON object at {ShowPath(path)}.");
-                        }
-                    }
-
                     var childPath = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
-                    entries.Add(new(property.Name, FromJsonElement(property.Value, childPath, depth + 1)));
+                    if (!entries.TryAdd(property.Name, FromJsonElement(property.Value, childPath, depth + 1)))
+                    {
+                        throw new InvalidChannelMessageException($"The key '{property.Name}' appears twice in the JSON object at {ShowPath(path)}.");
+                    }
                 }
 
                 return new MessageMap(entries.ToArray());

@@ -1,0 +1,149 @@
+using System.Globalization;
+using Channels.Net.Layers;
+using Channels.Net.Layers.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+[assembly: ChannelLayerBackend(typeof(Channels.Net.Redis.Configuration.RedisChannelLayerBackend))]
+
+namespace Channels.Net.Redis.Configuration;
+
+/// <summary>
+/// Configuration binding of <see cref="RedisChannelLayer"/>: backend <c>Redis</c> (or
+/// <c>channels_redis.core.RedisChannelLayer</c>), options <c>Hosts</c>, <c>Prefix</c>, <c>Expiry</c>,
+/// <c>GroupExpiry</c>, <c>Capacity</c>, <c>ChannelCapacity</c>, <c>SymmetricEncryptionKeys</c>.
+/// </summary>
+/// <remarks>
+/// <c>Hosts</c> is a list whose entries are URLs (<c>Hosts:0=redis://127.0.0.1:6379/0</c>),
+/// <c>[host, port]</c> pairs (<c>Hosts:0:0=10.0.0.5</c>, <c>Hosts:0:1=6379</c>), or sections with
+/// <c>Address</c>, <c>Host</c>/<c>Port</c>, or <c>Sentinels</c>/<c>MasterName</c>.
+/// </remarks>
+public sealed class RedisChannelLayerBackend : ChannelLayerBackend
+{
+    /// <inheritdoc />
+    public override IReadOnlyList<string> Names { get; } =
+    [
+        "Redis",
+        nameof(RedisChannelLayer),
+        typeof(RedisChannelLayer).FullName!,
+        "channels_redis.core.RedisChannelLayer",
+    ];
+
+    /// <inheritdoc />
+    public override Func<IServiceProvider, IChannelLayer> Bind(ChannelLayerConfigReader config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var defaults = new RedisChannelLayerOptions();
+        var hosts = ReadHosts(config);
+        var prefix = config.GetString("Prefix", defaults.Prefix)!;
+        var expiry = config.GetDuration("Expiry", defaults.Expiry, TimeSpan.Zero);
+        var groupExpiry = config.GetDuration("GroupExpiry", defaults.GroupExpiry, TimeSpan.Zero);
+        var capacity = config.GetInt32("Capacity", defaults.Capacity, min: 1);
+        var rules = config.GetCapacityRules("ChannelCapacity");
+        var keys = config.GetStringList("SymmetricEncryptionKeys") ?? [];
+        config.EnsureAllKeysRead();
+
+        var options = new RedisChannelLayerOptions
+        {
+            Prefix = prefix,
+            Expiry = expiry,
+            GroupExpiry = groupExpiry,
+            Capacity = capacity,
+        };
+        foreach (var host in hosts)
+        {
+            options.Hosts.Add(host);
+        }
+
+        foreach (var rule in rules)
+        {
+            options.ChannelCapacity.Add(rule);
+        }
+
+        foreach (var key in keys)
+        {
+            options.SymmetricEncryptionKeys.Add(key);
+        }
+
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            var key = ex.ParamName is { Length: > 0 } name && name != "host" ? name : "Hosts";
+            throw config.Error(key, ex.Message);
+        }
+
+        return services =>
+        {
+            options.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
+            return new RedisChannelLayer(options, services.GetService<ILoggerFactory>());
+        };
+    }
+
+    private static List<RedisHost> ReadHosts(ChannelLayerConfigReader config)
+    {
+        var section = config.GetSection("Hosts");
+        var hosts = new List<RedisHost>();
+        if (section is null)
+        {
+            return hosts;
+        }
+
+        if (section.Value is not null)
+        {
+            throw config.Error(section.Key, $"expected a list of hosts ({section.Path}:0=redis://...), even for one host, not the single value '{RedisAddress.Redact(section.Value)}'.");
+        }
+
+        foreach (var entry in section.GetChildren())
+        {
+            var key = $"{section.Key}:{entry.Key}";
+            RedisHost host;
+            if (entry.Value is not null)
+            {
+                host = RedisHost.FromAddress(entry.Value);
+            }
+            else if (entry.GetSection("0").Value is { } pairHost && entry.GetChildren().Count() == 2)
+            {
+                host = RedisHost.FromHostPort(pairHost, ParsePort(config, $"{key}:1", entry.GetSection("1").Value));
+            }
+            else
+            {
+                var reader = new ChannelLayerConfigReader(config.Alias, entry);
+                var address = reader.GetString("Address");
+                var name = reader.GetString("Host");
+                var port = reader.GetString("Port");
+                var sentinels = reader.GetStringList("Sentinels");
+                var master = reader.GetString("MasterName");
+                reader.EnsureAllKeysRead();
+                host = (address, name, master) switch
+                {
+                    ({ }, null, null) => RedisHost.FromAddress(address),
+                    (null, { }, null) => RedisHost.FromHostPort(name, port is null ? 6379 : ParsePort(config, $"{key}:Port", port)),
+                    (null, null, { }) when sentinels is { Count: > 0 } => new RedisHost { Sentinels = sentinels, MasterName = master },
+                    _ => throw config.Error(key, "a host needs exactly one of: Address; Host (and Port); Sentinels with MasterName."),
+                };
+            }
+
+            try
+            {
+                _ = RedisAddress.ToConfiguration(host);
+            }
+            catch (ArgumentException ex)
+            {
+                throw config.Error(key, ex.Message);
+            }
+
+            hosts.Add(host);
+        }
+
+        return hosts;
+    }
+
+    private static int ParsePort(ChannelLayerConfigReader config, string key, string? text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535
+            ? port
+            : throw config.Error(key, $"expected a port between 1 and 65535, got '{text}'.");
+}

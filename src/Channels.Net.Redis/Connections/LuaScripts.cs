@@ -1,0 +1,64 @@
+namespace Channels.Net.Redis;
+
+/// <summary>
+/// The Lua scripts that make each layer operation one round trip, doing exactly the Redis commands
+/// channels_redis issues (see shared/WIRE.md), so the keys, scores and members are the same.
+/// </summary>
+internal static class LuaScripts
+{
+    /// <summary>send: KEYS[1] channel key; ARGV member, score (float seconds), cutoff (int), capacity, expiry.
+    /// Returns 1 when added, 0 when the channel is full.</summary>
+    public const string Send = """
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[3])
+        if redis.call('ZCOUNT', KEYS[1], '-inf', '+inf') >= tonumber(ARGV[4]) then
+            return 0
+        end
+        redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+        redis.call('EXPIRE', KEYS[1], ARGV[5])
+        return 1
+        """;
+
+    /// <summary>group_add: KEYS[1] group key; ARGV channel, score, group expiry.</summary>
+    public const string GroupAdd = """
+        redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+        redis.call('EXPIRE', KEYS[1], ARGV[3])
+        return 1
+        """;
+
+    /// <summary>group_send, first half: KEYS[1] group key; ARGV cutoff. Drops lapsed members, returns the rest.</summary>
+    public const string GroupMembers = """
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+        return redis.call('ZRANGE', KEYS[1], 0, -1)
+        """;
+
+    /// <summary>
+    /// group_send, second half (channels_redis's script plus its expiry pipeline): KEYS channel keys;
+    /// ARGV members (one per key), capacities (one per key), score, expiry, cutoff. Returns how many keys were full.
+    /// </summary>
+    public const string GroupSend = """
+        local n = #KEYS
+        local current_time = ARGV[2 * n + 1]
+        local expiry = ARGV[2 * n + 2]
+        local cutoff = ARGV[2 * n + 3]
+        local over_capacity = 0
+        for i = 1, n do
+            redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, cutoff)
+            if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + n]) then
+                redis.call('ZADD', KEYS[i], current_time, ARGV[i])
+                redis.call('EXPIRE', KEYS[i], expiry)
+            else
+                over_capacity = over_capacity + 1
+            end
+        end
+        return over_capacity
+        """;
+
+    /// <summary>flush: ARGV[1] key pattern; deletes in chunks of 5000, as channels_redis does.</summary>
+    public const string Flush = """
+        local keys = redis.call('KEYS', ARGV[1])
+        for i = 1, #keys, 5000 do
+            redis.call('DEL', unpack(keys, i, math.min(i + 4999, #keys)))
+        end
+        return #keys
+        """;
+}

@@ -1,0 +1,85 @@
+using Channels.Net.Layers;
+
+namespace Channels.Net.Redis;
+
+/// <summary>
+/// Options of <see cref="RedisChannelLayer"/>: every option of channels_redis's
+/// <c>RedisChannelLayer</c>, with its defaults.
+/// </summary>
+public sealed class RedisChannelLayerOptions
+{
+    /// <summary>The Redis servers (channels_redis's <c>hosts</c>); messages are sharded over them.
+    /// Empty means <c>redis://localhost:6379</c>.</summary>
+    public IList<RedisHost> Hosts { get; } = new List<RedisHost>();
+
+    /// <summary>The key prefix (<c>prefix</c>, default <c>asgi</c>). Processes that share channels must share it.</summary>
+    public string Prefix { get; set; } = "asgi";
+
+    /// <summary>How long a message waits to be received (<c>expiry</c>, 60 s). Whole seconds, as channels_redis counts them.</summary>
+    public TimeSpan Expiry { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a group membership lasts unless renewed (<c>group_expiry</c>, 86400 s).</summary>
+    public TimeSpan GroupExpiry { get; set; } = TimeSpan.FromSeconds(86400);
+
+    /// <summary>Messages per channel before <see cref="ChannelFullException"/> (<c>capacity</c>, 100).</summary>
+    public int Capacity { get; set; } = 100;
+
+    /// <summary>Per-channel capacities by glob or regex, first match wins (<c>channel_capacity</c>).</summary>
+    public IList<ChannelCapacityRule> ChannelCapacity { get; } = new List<ChannelCapacityRule>();
+
+    /// <summary>
+    /// <c>symmetric_encryption_keys</c>: when set, every message is Fernet-encrypted with the first
+    /// key and decrypted with any (rotation). Keys are any strings; each becomes a Fernet key as
+    /// channels_redis derives it (SHA-256, URL-safe base64).
+    /// </summary>
+    public IList<string> SymmetricEncryptionKeys { get; } = new List<string>();
+
+    /// <summary>How long one blocking pop waits before the receive pump looks again (channels_redis's <c>brpop_timeout</c>, 5 s).</summary>
+    public TimeSpan BlockingPopTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long to wait for Redis to connect before a start-up or send fails.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock for scores and expiry (tests may replace it).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is wrong.</summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrEmpty(Prefix, nameof(Prefix));
+        if (Expiry < TimeSpan.FromSeconds(1) || Expiry.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Expiry), Expiry, "Expiry must be a whole number of seconds, at least 1 (Redis expires keys in seconds).");
+        }
+
+        if (GroupExpiry < TimeSpan.FromSeconds(1) || GroupExpiry.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GroupExpiry), GroupExpiry, "GroupExpiry must be a whole number of seconds, at least 1.");
+        }
+
+        if (Capacity < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Capacity), Capacity, "Capacity must be at least 1.");
+        }
+
+        if (BlockingPopTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BlockingPopTimeout), "BlockingPopTimeout and ConnectTimeout must be longer than zero.");
+        }
+
+        foreach (var key in SymmetricEncryptionKeys)
+        {
+            if (string.IsNullOrEmpty(key))
+            {
+                throw new ArgumentException("A symmetric encryption key must not be empty.", nameof(SymmetricEncryptionKeys));
+            }
+        }
+
+        foreach (var host in Hosts)
+        {
+            _ = RedisAddress.ToConfiguration(host);
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+}
