@@ -1,0 +1,89 @@
+using Channels.Net.Interop.Tests.Infrastructure;
+
+namespace Channels.Net.Interop.Tests;
+
+/// <summary>
+/// The tutorial's chat twice on one Redis: the Django project under daphne and samples/Chat on
+/// Kestrel. A client of each in the same room sees what either one types; another room sees nothing.
+/// </summary>
+[Collection(InteropCollection.Name)]
+public sealed class ChatSampleTests(InteropEnvironment env)
+{
+    public static TheoryData<bool> Encrypted => [false, true];
+
+    /// <param name="encrypted">
+    /// false: no keys, the sample configured as its README says (<c>Backend=Redis</c>, <c>Hosts:0</c>, <c>Prefix</c>), database 0.
+    /// true: keys mid-rotation (Django <c>["new", "old"]</c>, .NET <c>["old", "new"]</c>), the sample configured
+    /// as settings.py reads (<c>channels_redis.core.RedisChannelLayer</c>, <c>hosts</c>, <c>prefix</c>,
+    /// <c>symmetric_encryption_keys</c>), database 1 (so both must honour the URL's database).
+    /// </param>
+    [Theory]
+    [MemberData(nameof(Encrypted))]
+    public async Task A_django_client_and_a_dotnet_client_in_one_room_chat_with_each_other(bool encrypted)
+    {
+        var layer = encrypted
+            ? new ChatLayer(env.Redis.Url[..^1] + "1", InteropEnvironment.NewPrefix(), ["chat key new", "chat key old"], ["chat key old", "chat key new"], DjangoStyleConfig: true)
+            : new ChatLayer(env.Redis.Url, InteropEnvironment.NewPrefix());
+        var daphneStart = DaphneChatServer.StartAsync(layer); // Django's start is the slow one: overlap it with ours
+        DotNetChatServer dotNet;
+        try
+        {
+            dotNet = await DotNetChatServer.StartAsync(layer);
+        }
+        catch
+        {
+            await (await daphneStart).DisposeAsync();
+            throw;
+        }
+
+        await using (dotNet)
+        await using (var daphne = await daphneStart)
+        {
+            var sockets = new List<System.Net.WebSockets.ClientWebSocket>();
+            try
+            {
+                var room = "lobby-" + Guid.NewGuid().ToString("N")[..8];
+                var django = await Open(daphne, room);
+                var kestrel = await Open(dotNet, room);
+                var djangoElsewhere = await Open(daphne, room + "-other");
+                var kestrelElsewhere = await Open(dotNet, room + "-other");
+
+                await django.SendTextAsync("hello from Django 你好 🎉");
+                Assert.Equal("hello from Django 你好 🎉", await django.ReceiveTextAsync());
+                Assert.Equal("hello from Django 你好 🎉", await kestrel.ReceiveTextAsync());
+
+                await kestrel.SendTextAsync("hello from .NET <b>ok</b>");
+                Assert.Equal("hello from .NET <b>ok</b>", await kestrel.ReceiveTextAsync());
+                Assert.Equal("hello from .NET <b>ok</b>", await django.ReceiveTextAsync());
+
+                // The other room got neither: its first message is its own.
+                await kestrelElsewhere.SendTextAsync("other room");
+                Assert.Equal("other room", await djangoElsewhere.ReceiveTextAsync());
+                Assert.Equal("other room", await kestrelElsewhere.ReceiveTextAsync());
+
+                // The room's group holds one member of each server, in the database the URL names.
+                var groupKey = $"{layer.Prefix}:group:{room}";
+                Assert.Equal(2, await env.InspectDatabase(encrypted ? 1 : 0).SortedSetLengthAsync(groupKey));
+                Assert.False(await env.InspectDatabase(encrypted ? 0 : 1).KeyExistsAsync(groupKey));
+            }
+            catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
+            {
+                throw new InvalidOperationException($"The chat failed; daphne's output:{Environment.NewLine}{daphne.Output}", ex);
+            }
+            finally
+            {
+                foreach (var ws in sockets)
+                {
+                    await ws.CloseQuietlyAsync();
+                }
+            }
+
+            async Task<System.Net.WebSockets.ClientWebSocket> Open(IChatServer server, string room)
+            {
+                var ws = await server.ConnectAsync(room);
+                sockets.Add(ws);
+                return ws;
+            }
+        }
+    }
+}
