@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Channels.Net.Benchmarks.Harness;
+using Channels.Net.Benchmarks.Scenarios.Broadcast;
 using Channels.Net.Benchmarks.Suites;
 
 namespace Channels.Net.Benchmarks;
@@ -10,14 +11,21 @@ namespace Channels.Net.Benchmarks;
 /// </summary>
 public static class Program
 {
-    /// <summary>The subcommands. Later suites (Redis layer, WebSocket broadcast vs SignalR) go here.</summary>
+    /// <summary>The subcommands. Later suites (Redis layer, ...) go here.</summary>
     private static readonly IBenchmarkSuite[] Suites =
     [
         new InMemorySuite(),
+        new BroadcastSuite(),
     ];
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == BroadcastServer.Command)
+        {
+            // Hidden: the broadcast suite starts its servers as child processes of this executable.
+            return await BroadcastServer.RunAsync(args[1..]);
+        }
+
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help" or "list")
         {
             PrintHelp();
@@ -85,6 +93,24 @@ public static class Program
                 case "--no-gc":
                     settings = settings with { ForceGcBeforeRound = false };
                     break;
+                case "--broadcast-rounds":
+                    settings = settings with { BroadcastRounds = PositiveInt(Value(options, ref i), "--broadcast-rounds") };
+                    break;
+                case "--idle-connections":
+                    settings = settings with { IdleConnections = PositiveInt(Value(options, ref i), "--idle-connections") };
+                    break;
+                case "--idle-hold-seconds":
+                    settings = settings with { IdleHoldSeconds = PositiveInt(Value(options, ref i), "--idle-hold-seconds") };
+                    break;
+                case "--scenarios":
+                    var letters = Value(options, ref i);
+                    settings = letters.Length > 0 && letters.All(static c => c is 'c' or 'd' or 'e')
+                        ? settings with { BroadcastScenarios = letters }
+                        : throw new FormatException($"Option '--scenarios' takes letters among c, d and e, not '{letters}'.");
+                    break;
+                case "--layer-capacity":
+                    settings = settings with { LayerCapacity = PositiveInt(Value(options, ref i), "--layer-capacity") };
+                    break;
                 default:
                     throw new FormatException($"Unknown option '{options[i]}'.");
             }
@@ -113,5 +139,10 @@ public static class Program
         Console.WriteLine("  --rounds N      measured rounds per case (default 21; the median is reported)");
         Console.WriteLine("  --warmup-ms N   minimum warm-up time per case in ms (default 600)");
         Console.WriteLine("  --no-gc         do not force a full GC before each round");
+        Console.WriteLine("  --broadcast-rounds N  broadcast: measured burst rounds per framework (default 3)");
+        Console.WriteLine("  --idle-connections N  broadcast: idle connections for the memory measure (default 5000)");
+        Console.WriteLine("  --layer-capacity N    broadcast: Channels.Net in-memory layer capacity (default 2000; Django's is 100)");
+        Console.WriteLine("  --scenarios cde       broadcast: run only these scenarios (c burst, d latency, e idle memory)");
+        Console.WriteLine("  --idle-hold-seconds N broadcast: pause N s at the memory measure's before/after points (to inspect the server)");
     }
 }

@@ -17,6 +17,23 @@ public sealed record HarnessSettings
 
     /// <summary>Run a full blocking GC before every round (outside the timed region), as BenchmarkDotNet does.</summary>
     public bool ForceGcBeforeRound { get; init; } = true;
+
+    /// <summary>broadcast suite: measured burst rounds per framework (each is 400,000 deliveries over WebSockets).</summary>
+    public int BroadcastRounds { get; init; } = 3;
+
+    /// <summary>broadcast suite: idle connections opened per server to measure memory per connection.</summary>
+    public int IdleConnections { get; init; } = 5_000;
+
+    /// <summary>broadcast suite: the Channels.Net in-memory layer's per-channel capacity. The default, 2,000, is one
+    /// whole burst (10 senders x 200 messages), so no member's channel can be full; Django's default is 100.</summary>
+    public int LayerCapacity { get; init; } = 2_000;
+
+    /// <summary>broadcast suite: pause this long (seconds) with the server's memory at its "before" and "after" points,
+    /// so the server process can be inspected (e.g. with dotnet-gcdump). 0: no pause.</summary>
+    public int IdleHoldSeconds { get; init; }
+
+    /// <summary>broadcast suite: which scenarios to run, by letter: c (burst throughput), d (latency), e (idle memory).</summary>
+    public string BroadcastScenarios { get; init; } = "cde";
 }
 
 /// <summary>

@@ -208,7 +208,12 @@ public abstract partial class ConsumerBase
             while (true)
             {
                 var message = await session.ReceiveAsync(stopping.Token).ConfigureAwait(false);
-                await inbox.WriteAsync(ConsumerEvent.FromLayer(message), stopping.Token).ConfigureAwait(false);
+
+                // One message at a time: the next stays on the channel until this one was handled, so a
+                // consumer that ends (a handler failed, the worker stops) drops no message queued behind it.
+                var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await inbox.WriteAsync(ConsumerEvent.FromWorker(message, handled), stopping.Token).ConfigureAwait(false);
+                await handled.Task.WaitAsync(stopping.Token).ConfigureAwait(false);
             }
         }
         catch (Exception) when (session.Aborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

@@ -212,6 +212,8 @@ public abstract partial class ConsumerBase
                     {
                         await HandleClientEventAsync(e).ConfigureAwait(false);
                     }
+
+                    e.Handled?.TrySetResult();
                 }
                 catch (StopConsumerException)
                 {

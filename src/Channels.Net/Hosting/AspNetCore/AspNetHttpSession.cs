@@ -5,17 +5,23 @@ using Microsoft.Extensions.Logging;
 namespace Channels.Net.Hosting.AspNetCore;
 
 /// <summary>An HTTP request served by ASP.NET Core, as an <see cref="IHttpSession"/>.</summary>
-internal sealed partial class AspNetHttpSession(HttpContext http, ILogger logger) : IHttpSession
+/// <remarks><see cref="Aborted"/> fires when the client leaves and when the server stops, so a
+/// streaming response (server-sent events) ends and its consumer's disconnect runs at shutdown.</remarks>
+internal sealed partial class AspNetHttpSession(HttpContext http, ILogger logger, CancellationToken stopping = default) : IHttpSession, IDisposable
 {
     private const int ChunkSize = 16 * 1024;
+    private readonly CancellationTokenSource _aborted = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
     private bool _bodyDone;
+    private bool _completed;
 
     /// <summary>Set when the application found no route: the middleware passes the request on.</summary>
     public bool NotFound { get; private set; }
 
     public bool HasStarted => http.Response.HasStarted;
 
-    public CancellationToken Aborted => http.RequestAborted;
+    public CancellationToken Aborted => _aborted.Token;
+
+    public void Dispose() => _aborted.Dispose();
 
     public async ValueTask<HttpBodyChunk> ReceiveBodyAsync(CancellationToken cancellationToken = default)
     {
@@ -27,7 +33,18 @@ internal sealed partial class AspNetHttpSession(HttpContext http, ILogger logger
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
-            var read = await http.Request.Body.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false);
+            int read;
+            try
+            {
+                read = await http.Request.Body.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex)
+            {
+                // Kestrel refused the body (too large for MaxRequestBodySize, malformed chunks): answer with its status.
+                await RejectAsync(ex.StatusCode, ex.Message).ConfigureAwait(false);
+                throw;
+            }
+
             if (read == 0)
             {
                 _bodyDone = true;
@@ -79,12 +96,18 @@ internal sealed partial class AspNetHttpSession(HttpContext http, ILogger logger
         }
         else
         {
+            _completed = true;
             await http.Response.CompleteAsync().ConfigureAwait(false);
         }
     }
 
     public async ValueTask RejectAsync(int statusCode, string reason)
     {
+        if (_completed)
+        {
+            return; // The client has a whole response already: nothing to refuse, nothing to abort.
+        }
+
         if (http.Response.HasStarted)
         {
             http.Abort();
@@ -100,6 +123,7 @@ internal sealed partial class AspNetHttpSession(HttpContext http, ILogger logger
         LogRefused(logger, http.Request.Path, statusCode, reason);
         http.Response.StatusCode = statusCode;
         http.Response.ContentLength = 0;
+        _completed = true;
         await http.Response.CompleteAsync().ConfigureAwait(false);
     }
 

@@ -12,12 +12,18 @@ namespace Channels.Net.Hosting.AspNetCore;
 /// status by <see cref="CloseAsync"/> / <see cref="RejectAsync"/> (daphne's behaviour).
 /// </summary>
 /// <remarks>
-/// Incoming messages are limited to <see cref="ChannelsOptions.MaxIncomingMessageSize"/> (close 1009)
+/// <para>Incoming messages are limited to <see cref="ChannelsOptions.MaxIncomingMessageSize"/> (close 1009)
 /// and text must be valid UTF-8 (close 1007). While idle, a connection holds no receive buffer: it
-/// waits with a zero-byte read and rents a buffer only when a message arrives.
+/// waits with a zero-byte read (which <see cref="WebSocket.ReceiveAsync(Memory{byte}, CancellationToken)"/>
+/// completes when a frame header arrived, consuming none of its payload) and rents a buffer only
+/// when a message arrives.</para>
+/// <para>When the server closes, the client has <see cref="ChannelsOptions.CloseTimeout"/> to answer
+/// with its close frame; messages it sends meanwhile are dropped, and a client that never answers is
+/// dropped (the disconnect then reports 1006).</para>
 /// </remarks>
 internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsyncDisposable
 {
+    private const int FirstBufferSize = 4096;
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly HttpContext _http;
@@ -25,20 +31,26 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource<bool> _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _aborted;
     private readonly Lock _stateLock = new();
     private WebSocket? _socket;
     private HandshakeState _state;
     private bool _connectDelivered;
     private WebSocketEvent? _disconnect;
     private int _refusedCode = 1000;
-    private CancellationTokenSource? _closeTimeout;
+    private volatile bool _closeSent;
     private Timer? _handshakeTimer;
+    private Timer? _closeTimer;
+    private readonly TaskCompletionSource<int> _serverRefusal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _serverRefusalWritten;
+    private CancellationTokenRegistration _stopping;
 
     public AspNetWebSocketSession(HttpContext http, ChannelsOptions options, ILogger logger)
     {
         _http = http;
         _options = options;
         _logger = logger;
+        _aborted = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
     }
 
     private enum HandshakeState
@@ -51,21 +63,32 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
     /// <summary>Set when the application found no route: the middleware passes the request on.</summary>
     public bool NotFound { get; private set; }
 
-    /// <summary>True once the handshake was answered (accepted or refused).</summary>
-    public bool HandshakeDone => _handshake.Task.IsCompleted;
-
     public bool IsAccepted => _state == HandshakeState.Accepted;
 
-    public CancellationToken Aborted => _http.RequestAborted;
+    /// <summary>Cancelled when the client is gone, or when the handshake timed out (the connection is over for the application).</summary>
+    public CancellationToken Aborted => _aborted.Token;
+
+    /// <summary>
+    /// Completes with an HTTP status when the server itself refused the pending handshake (500 when the
+    /// application did not answer within <see cref="ChannelsOptions.HandshakeTimeout"/>, 503 when the
+    /// server stops); the middleware then writes it with <see cref="WriteServerRefusalAsync"/>.
+    /// </summary>
+    public Task<int> ServerRefusal => _serverRefusal.Task;
 
     /// <summary>Refuses the handshake (HTTP 500, logged) if the application has not answered it in time.</summary>
     public void StartHandshakeTimer()
     {
         _handshakeTimer = new Timer(
-            static state => _ = ((AspNetWebSocketSession)state!).OnHandshakeTimeoutAsync(),
+            static state => ((AspNetWebSocketSession)state!).OnHandshakeTimeout(),
             this,
             _options.HandshakeTimeout,
             Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>When the server stops: refuses a pending handshake (503) or closes an open WebSocket with 1001.</summary>
+    public void CloseWhenStopping(CancellationToken stopping)
+    {
+        _stopping = stopping.UnsafeRegister(static state => _ = ((AspNetWebSocketSession)state!).OnStoppingAsync(), this);
     }
 
     public async ValueTask<WebSocketEvent> ReceiveAsync(CancellationToken cancellationToken = default)
@@ -96,6 +119,10 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
 
     public async ValueTask AcceptAsync(string? subprotocol = null, IReadOnlyList<KeyValuePair<string, string>>? headers = null, CancellationToken cancellationToken = default)
     {
+        // Bad arguments are the application's bug: refuse them before anything is sent, so the
+        // handshake can still be answered with 500.
+        CheckSubprotocol(subprotocol);
+        CheckHeaders(headers);
         lock (_stateLock)
         {
             if (_state != HandshakeState.Pending)
@@ -128,6 +155,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         }
         catch
         {
+            _refusedCode = 1006; // The upgrade failed: the client is gone.
             _handshake.TrySetResult(false);
             throw;
         }
@@ -172,8 +200,11 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         {
             if (socket.State == WebSocketState.Open)
             {
+                _closeSent = true;
                 await socket.CloseOutputAsync((WebSocketCloseStatus)status, TrimReason(reason), cancellationToken).ConfigureAwait(false);
-                _closeTimeout = new CancellationTokenSource(_options.CloseTimeout);
+
+                // The client has CloseTimeout to answer; then the connection is dropped, even while a read waits.
+                _closeTimer = new Timer(static state => ((WebSocket)state!).Abort(), socket, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
             }
         }
         catch (Exception ex) when (IsConnectionError(ex))
@@ -207,9 +238,14 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         }
     }
 
-    /// <summary>After the application returned: an open socket is closed normally, an unanswered handshake refused.</summary>
+    /// <summary>
+    /// After the application returned: an unanswered handshake is refused (500), an open socket is
+    /// closed normally, and a close the server sent waits (at most <see cref="ChannelsOptions.CloseTimeout"/>)
+    /// for the client's answer, so the TCP connection ends after the close handshake.
+    /// </summary>
     public async ValueTask CompleteAsync()
     {
+        await WriteServerRefusalAsync().ConfigureAwait(false);
         if (TryRefuse(1011))
         {
             await RespondAsync(StatusCodes.Status500InternalServerError).ConfigureAwait(false);
@@ -217,19 +253,51 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
             return;
         }
 
-        if (_socket is { State: WebSocketState.Open })
+        var socket = _socket;
+        if (socket is null)
+        {
+            return;
+        }
+
+        if (socket.State == WebSocketState.Open)
         {
             await CloseAsync(1000).ConfigureAwait(false);
         }
+
+        if (socket.State == WebSocketState.CloseSent)
+        {
+            await DrainAsync(socket).ConfigureAwait(false);
+        }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Answers the handshake the server refused (see <see cref="ServerRefusal"/>); called on the request's own flow only.</summary>
+    public async ValueTask WriteServerRefusalAsync()
     {
+        if (_serverRefusalWritten || !_serverRefusal.Task.IsCompleted)
+        {
+            return;
+        }
+
+        _serverRefusalWritten = true;
+        try
+        {
+            await RespondAsync(await _serverRefusal.Task.ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            LogSendFailed(_logger, ex.Message);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _stopping.Dispose();
         _handshakeTimer?.Dispose();
-        _closeTimeout?.Dispose();
+        _closeTimer?.Dispose();
         _socket?.Dispose();
+        _aborted.Dispose();
         _sendLock.Dispose();
-        await Task.CompletedTask.ConfigureAwait(false);
+        return ValueTask.CompletedTask;
     }
 
     private async ValueTask<WebSocketEvent> ReadMessageAsync(CancellationToken cancellationToken)
@@ -237,36 +305,61 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         var socket = _socket!;
         byte[]? buffer = null;
         var count = 0;
+        var type = WebSocketMessageType.Binary;
         try
         {
             while (true)
             {
-                using var closing = _closeTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closeTimeout.Token);
-                var token = closing?.Token ?? cancellationToken;
                 if (buffer is null)
                 {
-                    // Idle: wait for the next frame without holding a buffer.
-                    var probe = await socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
+                    // Idle: wait for the next frame without holding a buffer. The zero-byte read
+                    // returns once a frame header arrived, without consuming its payload.
+                    var probe = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                     if (probe.MessageType == WebSocketMessageType.Close)
                     {
                         return await OnCloseReceivedAsync(socket).ConfigureAwait(false);
                     }
 
-                    buffer = ArrayPool<byte>.Shared.Rent(4096);
+                    type = probe.MessageType;
+                    if (probe.EndOfMessage)
+                    {
+                        // An empty message: the probe consumed all of it.
+                        if (_closeSent)
+                        {
+                            continue;
+                        }
+
+                        return type == WebSocketMessageType.Text ? WebSocketEvent.FromText("") : WebSocketEvent.FromBytes([]);
+                    }
+
+                    buffer = ArrayPool<byte>.Shared.Rent(Math.Min(FirstBufferSize, _options.MaxIncomingMessageSize + 1));
                 }
 
                 if (count == buffer.Length)
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxIncomingMessageSize + 1));
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, _options.MaxIncomingMessageSize + 1L));
                     buffer.AsSpan(0, count).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
                 }
 
-                var result = await socket.ReceiveAsync(buffer.AsMemory(count), token).ConfigureAwait(false);
+                var result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return await OnCloseReceivedAsync(socket).ConfigureAwait(false);
+                }
+
+                if (_closeSent)
+                {
+                    // The server closed: what the client sent before it read the close frame is dropped.
+                    count = 0;
+                    if (result.EndOfMessage)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                    }
+
+                    continue;
                 }
 
                 count += result.Count;
@@ -282,7 +375,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
                     continue;
                 }
 
-                if (result.MessageType == WebSocketMessageType.Binary)
+                if (type == WebSocketMessageType.Binary)
                 {
                     return WebSocketEvent.FromBytes(buffer.AsSpan(0, count).ToArray());
                 }
@@ -302,19 +395,21 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
                 return WebSocketEvent.FromText(text);
             }
         }
-        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted && socket.CloseStatus == WebSocketCloseStatus.InvalidPayloadData)
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted && buffer is not null && type == WebSocketMessageType.Text)
         {
+            // The WebSocket validates text as it reads it: it has already sent close 1007 (Invalid Payload Data).
             LogInvalidUtf8(_logger, _http.Request.Path);
             return Gone(1007);
         }
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted)
+        {
+            // A protocol violation (bad frame header, bad close frame): the WebSocket has sent close 1002.
+            LogProtocolError(_logger, _http.Request.Path, ex.Message);
+            return Gone(1002);
+        }
         catch (Exception ex) when (IsConnectionError(ex) || ex is OperationCanceledException)
         {
-            if (_closeTimeout?.IsCancellationRequested == true)
-            {
-                _http.Abort(); // The client never answered our close frame.
-            }
-
-            return Gone(socket.CloseStatus is { } status ? (int)status : 1006);
+            return Gone(1006);
         }
         finally
         {
@@ -327,13 +422,17 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
 
     private async ValueTask<WebSocketEvent> OnCloseReceivedAsync(WebSocket socket)
     {
+        _closeTimer?.Dispose();
         var code = socket.CloseStatus is { } status ? (int)status : 1005;
         if (socket.State == WebSocketState.CloseReceived)
         {
             await _sendLock.WaitAsync().ConfigureAwait(false);
             try
             {
-                await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+                if (socket.State == WebSocketState.CloseReceived)
+                {
+                    await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+                }
             }
             catch (Exception ex) when (IsConnectionError(ex))
             {
@@ -346,6 +445,32 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         }
 
         return Gone(code);
+    }
+
+    /// <summary>Reads and drops what the client sends until its close frame (or the close timer drops it).</summary>
+    private async ValueTask DrainAsync(WebSocket socket)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(256);
+        try
+        {
+            while (socket.State == WebSocketState.CloseSent)
+            {
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (IsConnectionError(ex) || ex is OperationCanceledException)
+        {
+            // Dropped by the close timer, or the client left: the connection is over either way.
+        }
+        finally
+        {
+            _closeTimer?.Dispose();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private ValueTask SendPooledAsync(byte[] buffer, int length, WebSocketMessageType type, CancellationToken cancellationToken)
@@ -369,8 +494,9 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
             {
                 send = socket.SendAsync(buffer.AsMemory(0, length), type, endOfMessage: true, cancellationToken);
             }
-            catch (Exception ex) when (IsConnectionError(ex))
+            catch (Exception ex) when (IsConnectionError(ex) || ex is InvalidOperationException)
             {
+                // InvalidOperationException: the socket closed between the state check and the send.
                 _sendLock.Release();
                 ArrayPool<byte>.Shared.Return(buffer);
                 LogSendFailed(_logger, ex.Message);
@@ -437,7 +563,9 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         }
     }
 
-    private bool TryRefuse(int disconnectCode)
+    /// <summary>Moves a pending handshake to refused. <paramref name="serverStatus"/>: the server refuses it
+    /// itself, and <see cref="ServerRefusal"/> carries the status before the application can hear of the refusal.</summary>
+    private bool TryRefuse(int disconnectCode, int? serverStatus = null)
     {
         lock (_stateLock)
         {
@@ -451,6 +579,11 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         }
 
         _handshakeTimer?.Dispose();
+        if (serverStatus is { } status)
+        {
+            _serverRefusal.TrySetResult(status);
+        }
+
         _handshake.TrySetResult(false);
         return true;
     }
@@ -465,19 +598,46 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         }
     }
 
-    private async Task OnHandshakeTimeoutAsync()
+    private void OnHandshakeTimeout()
+    {
+        if (!TryRefuse(1011, StatusCodes.Status500InternalServerError))
+        {
+            return;
+        }
+
+        LogHandshakeTimeout(_logger, _http.Request.Path, _options.HandshakeTimeout.TotalSeconds);
+
+        // The connection is over for the application: a consumer still in connect is told.
+        _ = CancelQuietlyAsync();
+    }
+
+    private async Task OnStoppingAsync()
     {
         try
         {
-            if (TryRefuse(1011))
+            if (TryRefuse(1001, StatusCodes.Status503ServiceUnavailable))
             {
-                LogHandshakeTimeout(_logger, _http.Request.Path, _options.HandshakeTimeout.TotalSeconds);
-                await RespondAsync(StatusCodes.Status500InternalServerError).ConfigureAwait(false);
+                await CancelQuietlyAsync().ConfigureAwait(false);
+                return;
             }
+
+            await CloseAsync(1001, "Server shutting down").ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (IsConnectionError(ex) || ex is InvalidOperationException or OperationCanceledException)
         {
             LogSendFailed(_logger, ex.Message);
+        }
+    }
+
+    private async Task CancelQuietlyAsync()
+    {
+        try
+        {
+            await _aborted.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request already ended.
         }
     }
 
@@ -487,6 +647,42 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         _disconnect = gone;
         return gone;
     }
+
+    private void CheckSubprotocol(string? subprotocol)
+    {
+        if (subprotocol is not null && !_http.WebSockets.WebSocketRequestedProtocols.Contains(subprotocol, StringComparer.Ordinal))
+        {
+            throw new ArgumentException(
+                $"The subprotocol '{subprotocol}' was not offered by the client (it offered: {string.Join(", ", _http.WebSockets.WebSocketRequestedProtocols.DefaultIfEmpty("none"))}); choose one of Scope.Subprotocols.",
+                nameof(subprotocol));
+        }
+    }
+
+    private static void CheckHeaders(IReadOnlyList<KeyValuePair<string, string>>? headers)
+    {
+        foreach (var (name, value) in headers ?? [])
+        {
+            if (string.IsNullOrEmpty(name) || !name.All(IsTokenChar))
+            {
+                throw new ArgumentException($"'{name}' is not a valid HTTP header name.", nameof(headers));
+            }
+
+            if (value is null || !value.All(c => c == '\t' || (c >= 0x20 && c < 0x7F)))
+            {
+                throw new ArgumentException($"The value of header '{name}' must be printable ASCII (no control characters or line breaks).", nameof(headers));
+            }
+
+            if (name.Equals("upgrade", StringComparison.OrdinalIgnoreCase) || name.Equals("connection", StringComparison.OrdinalIgnoreCase) ||
+                name.StartsWith("sec-websocket-", StringComparison.OrdinalIgnoreCase) || name.Equals("content-length", StringComparison.OrdinalIgnoreCase) ||
+                name.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"The header '{name}' belongs to the WebSocket handshake and cannot be set by the application (choose a subprotocol with the subprotocol argument).", nameof(headers));
+            }
+        }
+    }
+
+    private static bool IsTokenChar(char c) =>
+        char.IsAsciiLetterOrDigit(c) || c is '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '^' or '_' or '`' or '|' or '~';
 
     private static bool IsConnectionError(Exception ex) =>
         ex is WebSocketException or IOException or ObjectDisposedException;
@@ -512,6 +708,11 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
             end--;
         }
 
+        if (end > 0 && char.IsHighSurrogate(reason[end - 1]))
+        {
+            end--;
+        }
+
         return reason[..end];
     }
 
@@ -532,4 +733,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
 
     [LoggerMessage(205, LogLevel.Debug, "A WebSocket send failed because the connection is gone: {Reason}")]
     private static partial void LogSendFailed(ILogger logger, string reason);
+
+    [LoggerMessage(206, LogLevel.Information, "The client on {Path} broke the WebSocket protocol ({Reason}); closed with 1002.")]
+    private static partial void LogProtocolError(ILogger logger, PathString path, string reason);
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,8 +18,14 @@ internal sealed partial class ChannelsMiddleware
     private readonly IChannelApplication? _http;
     private readonly ChannelsOptions _options;
     private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
 
-    public ChannelsMiddleware(RequestDelegate next, ChannelApplicationSet applications, IOptions<ChannelsOptions> options, ILogger<ChannelsMiddleware> logger)
+    public ChannelsMiddleware(
+        RequestDelegate next,
+        ChannelApplicationSet applications,
+        IOptions<ChannelsOptions> options,
+        ILogger<ChannelsMiddleware> logger,
+        IHostApplicationLifetime? lifetime = null)
     {
         _next = next;
         _webSocket = applications.WebSocket;
@@ -26,6 +33,7 @@ internal sealed partial class ChannelsMiddleware
         _options = options.Value;
         _options.Validate();
         _logger = logger;
+        _stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -45,20 +53,17 @@ internal sealed partial class ChannelsMiddleware
         {
             var scope = ScopeFactory.Create(context, ChannelScopeType.WebSocket);
             session.StartHandshakeTimer();
-            try
+            session.CloseWhenStopping(_stopping);
+            var running = RunWebSocketApplicationAsync(context, scope, session);
+
+            // The server may refuse the handshake itself (timeout, shutdown) while the application
+            // still runs; the answer is written here, on the request's flow, never from a timer.
+            if (await Task.WhenAny(running, session.ServerRefusal).ConfigureAwait(false) != running)
             {
-                await _webSocket.RunAsync(scope, session).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
-            {
-                LogApplicationFailed(_logger, ex, context.Request.Path);
-                await session.RejectAsync(StatusCodes.Status500InternalServerError, "The application failed.").ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // The client left.
+                await session.WriteServerRefusalAsync().ConfigureAwait(false);
             }
 
+            await running.ConfigureAwait(false);
             if (session.NotFound)
             {
                 await _next(context).ConfigureAwait(false);
@@ -69,28 +74,60 @@ internal sealed partial class ChannelsMiddleware
         }
     }
 
-    private async Task ServeHttpAsync(HttpContext context, IChannelApplication application)
+    private async Task RunWebSocketApplicationAsync(HttpContext context, ChannelScope scope, AspNetWebSocketSession session)
     {
-        var session = new AspNetHttpSession(context, _logger);
         try
         {
-            await application.RunAsync(ScopeFactory.Create(context, ChannelScopeType.Http), session).ConfigureAwait(false);
+            await _webSocket.RunAsync(scope, session).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (ex is not OperationCanceledException || !session.Aborted.IsCancellationRequested)
         {
             LogApplicationFailed(_logger, ex, context.Request.Path);
             await session.RejectAsync(StatusCodes.Status500InternalServerError, "The application failed.").ConfigureAwait(false);
-            return;
         }
-
-        if (session.NotFound)
+        catch (OperationCanceledException)
         {
-            await _next(context).ConfigureAwait(false);
+            // The client left, or the handshake timed out.
+        }
+    }
+
+    private async Task ServeHttpAsync(HttpContext context, IChannelApplication application)
+    {
+        var session = new AspNetHttpSession(context, _logger, _stopping);
+        using (session)
+        {
+            try
+            {
+                await application.RunAsync(ScopeFactory.Create(context, ChannelScopeType.Http), session).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !session.Aborted.IsCancellationRequested)
+            {
+                LogApplicationFailed(_logger, ex, context.Request.Path);
+                await session.RejectAsync(StatusCodes.Status500InternalServerError, "The application failed.").ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                return; // The client left (or the server stops).
+            }
+
+            if (session.NotFound)
+            {
+                await _next(context).ConfigureAwait(false);
+            }
+            else if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                LogNoResponse(_logger, context.Request.Path);
+                await session.RejectAsync(StatusCodes.Status500InternalServerError, "The application ended without a response.").ConfigureAwait(false);
+            }
         }
     }
 
     [LoggerMessage(220, LogLevel.Error, "The Channels.Net application failed serving {Path}.")]
     private static partial void LogApplicationFailed(ILogger logger, Exception exception, PathString path);
+
+    [LoggerMessage(221, LogLevel.Error, "The Channels.Net application for {Path} ended without sending a response; answered 500.")]
+    private static partial void LogNoResponse(ILogger logger, PathString path);
 }
 
 /// <summary>The applications <c>MapChannels</c> was given, by protocol.</summary>

@@ -11,7 +11,13 @@ internal static class ScopeFactory
     {
         var request = http.Request;
         var path = request.PathBase.Add(request.Path).Value ?? "/";
-        var rawTarget = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? path;
+        var rawTarget = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(rawTarget) || rawTarget[0] != '/')
+        {
+            // Absolute-form ("GET http://host/path") or no raw target: rebuild the encoded path.
+            rawTarget = request.PathBase.Add(request.Path).ToUriComponent();
+        }
+
         var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
         var headers = new List<KeyValuePair<string, string>>(request.Headers.Count);
         foreach (var (name, values) in request.Headers)

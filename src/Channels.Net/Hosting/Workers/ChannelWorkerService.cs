@@ -19,11 +19,15 @@ internal sealed partial class ChannelWorkerService(
     IServiceScopeFactory scopes,
     ILogger<ChannelWorkerService> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private IChannelApplication? _application;
+    private IChannelLayer? _layer;
+
+    /// <summary>Checks the worker's settings and layer first, so a mistake stops the host at start with its message.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var application = settings.Application
-            ?? throw new InvalidOperationException("A channel worker needs an application (AddChannelWorker(router, channels)).");
+            ?? throw new InvalidOperationException("A channel worker needs an application (AddWorker(router, channels)).");
         if (settings.Channels.Count == 0)
         {
             throw new InvalidOperationException("A channel worker needs at least one channel name to receive on.");
@@ -32,10 +36,22 @@ internal sealed partial class ChannelWorkerService(
         foreach (var channel in settings.Channels)
         {
             ChannelNames.RequireValidChannelName(channel);
+            if (application is Routing.ChannelNameRouter router && !router.ApplicationMapping.ContainsKey(channel))
+            {
+                throw new InvalidOperationException(
+                    $"The channel worker receives on '{channel}', but its ChannelNameRouter has no application for it (it maps: {string.Join(", ", router.ApplicationMapping.Keys)}).");
+            }
         }
 
-        var layer = layers.GetLayer(settings.LayerAlias);
-        await Task.WhenAll(settings.Channels.Select(channel => ServeAsync(application, layer, channel, settings.RestartDelay, stoppingToken))).ConfigureAwait(false);
+        _layer = layers.GetLayer(settings.LayerAlias);
+        _application = application;
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        return Task.WhenAll(settings.Channels.Select(channel => ServeAsync(_application!, _layer!, channel, settings.RestartDelay, stoppingToken)));
     }
 
     private async Task ServeAsync(IChannelApplication application, IChannelLayer layer, string channel, TimeSpan restartDelay, CancellationToken stoppingToken)
