@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Channels.Net.Layers;
 
 namespace Channels.Net.Consumers;
@@ -10,7 +9,8 @@ namespace Channels.Net.Consumers;
 /// </summary>
 internal sealed class ConsumerChannelLayer(IChannelLayer inner, string channelName) : IChannelLayer
 {
-    private readonly ConcurrentDictionary<string, byte> _groups = new(StringComparer.Ordinal);
+    // Usually one or two groups: a small list under a lock costs far less per connection than a concurrent dictionary.
+    private readonly List<string> _groups = [];
 
     public IChannelLayer Inner { get; } = inner;
 
@@ -30,7 +30,13 @@ internal sealed class ConsumerChannelLayer(IChannelLayer inner, string channelNa
         await Inner.GroupAddAsync(group, channel, cancellationToken).ConfigureAwait(false);
         if (string.Equals(channel, channelName, StringComparison.Ordinal))
         {
-            _groups[group] = 0;
+            lock (_groups)
+            {
+                if (!_groups.Contains(group))
+                {
+                    _groups.Add(group);
+                }
+            }
         }
     }
 
@@ -39,7 +45,10 @@ internal sealed class ConsumerChannelLayer(IChannelLayer inner, string channelNa
         await Inner.GroupDiscardAsync(group, channel, cancellationToken).ConfigureAwait(false);
         if (string.Equals(channel, channelName, StringComparison.Ordinal))
         {
-            _groups.TryRemove(group, out _);
+            lock (_groups)
+            {
+                _groups.Remove(group);
+            }
         }
     }
 
@@ -51,10 +60,16 @@ internal sealed class ConsumerChannelLayer(IChannelLayer inner, string channelNa
     /// <summary>Leaves every group this consumer's channel is still in.</summary>
     public async ValueTask LeaveAllGroupsAsync()
     {
-        foreach (var group in _groups.Keys)
+        string[] groups;
+        lock (_groups)
+        {
+            groups = [.. _groups];
+            _groups.Clear();
+        }
+
+        foreach (var group in groups)
         {
             await Inner.GroupDiscardAsync(group, channelName).ConfigureAwait(false);
-            _groups.TryRemove(group, out _);
         }
     }
 

@@ -135,7 +135,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
             _state = HandshakeState.Accepted;
         }
 
-        _handshakeTimer?.Dispose();
+        Interlocked.Exchange(ref _handshakeTimer, null)?.Dispose();
         try
         {
             if (headers is not null)
@@ -292,7 +292,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
     public ValueTask DisposeAsync()
     {
         _stopping.Dispose();
-        _handshakeTimer?.Dispose();
+        Interlocked.Exchange(ref _handshakeTimer, null)?.Dispose();
         _closeTimer?.Dispose();
         _socket?.Dispose();
         _aborted.Dispose();
@@ -578,7 +578,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
             _refusedCode = disconnectCode;
         }
 
-        _handshakeTimer?.Dispose();
+        Interlocked.Exchange(ref _handshakeTimer, null)?.Dispose();
         if (serverStatus is { } status)
         {
             _serverRefusal.TrySetResult(status);

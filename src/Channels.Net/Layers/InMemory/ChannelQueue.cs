@@ -24,7 +24,8 @@ internal sealed class ChannelQueue
     {
         Name = name;
         Capacity = capacity;
-        _items = new Entry[Math.Min(capacity, 8)];
+        // Most channels hold a message or two at a time (a consumer's channel); the ring grows when needed.
+        _items = new Entry[Math.Min(capacity, 2)];
     }
 
     public string Name { get; }
