@@ -34,7 +34,8 @@ public sealed record ChannelScope
     /// <summary>The HTTP method (for <see cref="ChannelScopeType.Http"/>; <c>GET</c> for a WebSocket).</summary>
     public string Method { get; init; } = "";
 
-    /// <summary>The request headers, names in lower case, in arrival order; a repeated header appears once per value.</summary>
+    /// <summary>The request headers, names in lower case, in the order the server reports them (Kestrel lists
+    /// the headers it knows first); a repeated header appears once per value.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
     /// <summary>The remote end of the connection, when known.</summary>

@@ -10,8 +10,10 @@ internal static partial class RoutingLog
     public static ILogger? For<TRouter>(ChannelScope scope) =>
         scope.RequestServices?.GetService<ILogger<TRouter>>();
 
-    [LoggerMessage(1, LogLevel.Information, "No route found for path {Path}.")]
-    public static partial void NoRouteFound(ILogger logger, string path);
+    /// <summary>Information for a WebSocket; Debug for HTTP, where most requests (static files, APIs)
+    /// legitimately pass through the channels router to the rest of the pipeline.</summary>
+    [LoggerMessage(EventId = 1, Message = "No route found for path {Path}.")]
+    public static partial void NoRouteFound(ILogger logger, LogLevel level, string path);
 
     [LoggerMessage(2, LogLevel.Information, "No application configured for scope type {ScopeType}")]
     public static partial void NoApplicationForScopeType(ILogger logger, string scopeType);

@@ -61,7 +61,7 @@ public sealed class URLRouter : INestedChannelApplication
             var repr = PythonRepr.Of(path);
             if (RoutingLog.For<URLRouter>(scope) is { } logger)
             {
-                RoutingLog.NoRouteFound(logger, repr);
+                RoutingLog.NoRouteFound(logger, scope.Type == ChannelScopeType.Http ? LogLevel.Debug : LogLevel.Information, repr);
             }
 
             await session.RejectAsync(404, $"No route found for path {repr}.").ConfigureAwait(false);

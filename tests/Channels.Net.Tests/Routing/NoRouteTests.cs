@@ -34,6 +34,20 @@ public sealed class NoRouteTests
     }
 
     [Fact]
+    public async Task An_http_request_without_a_route_is_logged_at_debug_level_only()
+    {
+        var logs = new RecordingLoggerProvider();
+        var router = new URLRouter(Path("ws/chat/", new RecordingApplication()));
+        var scope = WebSocket("/favicon.ico", LoggingTo(logs)) with { Type = ChannelScopeType.Http };
+
+        var session = await RunAsync(router, scope);
+
+        Assert.Equal(404, Assert.Single(session.Rejections).StatusCode);
+        var entry = Assert.Single(logs.Entries);
+        Assert.Equal(LogLevel.Debug, entry.Level);
+    }
+
+    [Fact]
     public async Task A_matched_route_logs_nothing()
     {
         var logs = new RecordingLoggerProvider();
