@@ -3,10 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using StackExchange.Redis;
 
-namespace Channels.Net.Interop.Tests.Infrastructure;
+namespace Channels.Net.Tests.Shared;
 
 /// <summary>
-/// A real redis-server on a free loopback port (the approach of Channels.Net.Redis.Tests), shared by both processes under test.
+/// A real redis-server on a free loopback port, for the Redis and interop test projects (linked into both).
 /// Fails loudly when redis-server is not installed (CI installs it from Debian's packages).
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime

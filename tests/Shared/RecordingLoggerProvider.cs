@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Channels.Net.Interop.Tests.Infrastructure;
+namespace Channels.Net.Tests.Shared;
 
 /// <summary>Keeps every log entry, so a test can check what the layer logged.</summary>
 public sealed class RecordingLoggerProvider : ILoggerProvider
