@@ -16,6 +16,7 @@ public static class Program
     [
         new InMemorySuite(),
         new BroadcastSuite(),
+        new RedisSuite(),
     ];
 
     public static async Task<int> Main(string[] args)
