@@ -38,7 +38,8 @@ public sealed class SyncChannelLayer
     /// <summary>Blocking <see cref="IChannelLayer.FlushAsync"/>.</summary>
     public void Flush() => Wait(Async.FlushAsync());
 
-    private static void Wait(ValueTask task)
+    /// <summary>Blocks until <paramref name="task"/> completes (the sync flavour's <c>async_to_sync</c>).</summary>
+    internal static void Wait(ValueTask task)
     {
         if (task.IsCompletedSuccessfully)
         {

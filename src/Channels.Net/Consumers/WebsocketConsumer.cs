@@ -39,13 +39,13 @@ public abstract class WebsocketConsumer : SyncConsumer
 
     /// <summary>Accepts the connection, optionally choosing a <paramref name="subprotocol"/> and adding response <paramref name="headers"/>.</summary>
     protected void Accept(string? subprotocol = null, IReadOnlyList<KeyValuePair<string, string>>? headers = null) =>
-        Wait(WebSocketSession.AcceptAsync(subprotocol, headers, Aborted));
+        SyncChannelLayer.Wait(WebSocketSession.AcceptAsync(subprotocol, headers, Aborted));
 
     /// <summary>Sends a text message; with <paramref name="close"/>, closes the connection afterwards.</summary>
     protected void Send(string text, bool close = false)
     {
         ArgumentNullException.ThrowIfNull(text);
-        Wait(WebSocketSession.SendTextAsync(text, Aborted));
+        SyncChannelLayer.Wait(WebSocketSession.SendTextAsync(text, Aborted));
         if (close)
         {
             Close();
@@ -56,7 +56,7 @@ public abstract class WebsocketConsumer : SyncConsumer
     protected void Send(byte[] bytes, bool close = false)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        Wait(WebSocketSession.SendBinaryAsync(bytes, Aborted));
+        SyncChannelLayer.Wait(WebSocketSession.SendBinaryAsync(bytes, Aborted));
         if (close)
         {
             Close();
@@ -65,7 +65,7 @@ public abstract class WebsocketConsumer : SyncConsumer
 
     /// <summary>Closes the connection with <paramref name="code"/> (1000 by default) and <paramref name="reason"/>;
     /// before <see cref="Accept"/>, refuses the handshake with HTTP 403.</summary>
-    protected void Close(int? code = null, string? reason = null) => Wait(WebSocketSession.CloseAsync(code, reason, Aborted));
+    protected void Close(int? code = null, string? reason = null) => SyncChannelLayer.Wait(WebSocketSession.CloseAsync(code, reason, Aborted));
 
     private protected override ValueTask HandleClientEventAsync(ConsumerEvent e)
     {
@@ -125,14 +125,6 @@ public abstract class WebsocketConsumer : SyncConsumer
         foreach (var group in groups)
         {
             ChannelLayer.GroupAdd(group, ChannelName);
-        }
-    }
-
-    private static void Wait(ValueTask task)
-    {
-        if (!task.IsCompletedSuccessfully)
-        {
-            task.AsTask().GetAwaiter().GetResult();
         }
     }
 }
