@@ -42,6 +42,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     private readonly ConcurrentDictionary<int, ReceivePump> _pumps = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly string _localMarker;
     private int _sendIndex = -1;
     private int _receiveIndex = -1;
     private volatile bool _disposed;
@@ -66,6 +67,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         var hosts = options.Hosts.Count == 0 ? [RedisHost.Default] : options.Hosts.ToArray();
         _shards = [.. hosts.Select((host, i) => new RedisShard(host, i, options.ConnectTimeout, options.BlockingPopTimeout, _logger))];
         ClientPrefix = Guid.NewGuid().ToString("N");
+        _localMarker = ClientPrefix + "!";
 
         var localOptions = new InMemoryChannelLayerOptions
         {
@@ -144,7 +146,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         }
 
         var nonLocal = ChannelNames.NonLocalName(channel);
-        if (!nonLocal.EndsWith(ClientPrefix + "!", StringComparison.Ordinal))
+        if (!nonLocal.EndsWith(_localMarker, StringComparison.Ordinal))
         {
             throw new InvalidChannelNameException(
                 $"Channel name {Show(channel)} was not made by this layer: a process receives only on the process-local channels its own layer created (their names hold '{ClientPrefix}!').",
@@ -153,7 +155,8 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         }
 
         var index = ConsistentHash.Index(nonLocal, _shards.Length);
-        _pumps.GetOrAdd(index, i => new ReceivePump(_shards[i], Deliver, Options.BlockingPopTimeout, _logger)).EnsureKey(_prefix + nonLocal);
+        _pumps.GetOrAdd(index, static (i, layer) => new ReceivePump(layer._shards[i], layer.Deliver, layer.Options.BlockingPopTimeout, layer._logger), this)
+            .EnsureKey(_prefix + nonLocal);
         return _local.ReceiveAsync(channel, cancellationToken);
     }
 
@@ -393,7 +396,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         foreach (var target in targets)
         {
             if (!ChannelNames.IsValidChannelName(target) || !ChannelNames.IsProcessLocal(target) ||
-                !ChannelNames.NonLocalName(target).EndsWith(ClientPrefix + "!", StringComparison.Ordinal))
+                !IsOwnLocalChannel(target))
             {
                 RedisLog.ForeignChannel(_logger, target);
                 continue;
@@ -424,6 +427,13 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     /// after it; this layer drops it on read, as the layer contract says.
     /// </summary>
     private bool IsExpired(double score) => score <= Cutoff(Now(), _expirySeconds);
+
+    /// <summary>True when <paramref name="channel"/>'s non-local part ends with this layer's <c>{client}!</c> (no allocation).</summary>
+    private bool IsOwnLocalChannel(string channel)
+    {
+        var bang = channel.IndexOf('!', StringComparison.Ordinal);
+        return bang >= 0 && channel.AsSpan(0, bang + 1).EndsWith(_localMarker, StringComparison.Ordinal);
+    }
 
     private DecodedMessage? TryDecode(RedisKey key, ReadOnlySpan<byte> member)
     {

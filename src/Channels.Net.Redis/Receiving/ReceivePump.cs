@@ -19,7 +19,7 @@ internal sealed class ReceivePump : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private RedisKey[] _keys = [];
-    private Task? _loop;
+    private volatile Task? _loop;
     private ConnectionMultiplexer? _blocking;
 
     public ReceivePump(RedisShard shard, Action<RedisKey, ReadOnlyMemory<byte>, double> deliver, TimeSpan blockTimeout, ILogger logger)
@@ -33,6 +33,11 @@ internal sealed class ReceivePump : IAsyncDisposable
     /// <summary>Makes sure <paramref name="key"/> is read (a new key is picked up by the next pop).</summary>
     public void EnsureKey(string key)
     {
+        if (_loop is not null && Array.IndexOf(Volatile.Read(ref _keys), (RedisKey)key) >= 0)
+        {
+            return; // Already read: the common case, once per receive.
+        }
+
         lock (_gate)
         {
             if (Array.IndexOf(_keys, (RedisKey)key) < 0)
