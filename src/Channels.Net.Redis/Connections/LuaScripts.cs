@@ -25,14 +25,8 @@ internal static class LuaScripts
         return 1
         """;
 
-    /// <summary>group_send, first half: KEYS[1] group key; ARGV cutoff. Drops lapsed members, returns the rest.</summary>
-    public const string GroupMembers = """
-        redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
-        return redis.call('ZRANGE', KEYS[1], 0, -1)
-        """;
-
     /// <summary>
-    /// group_send, second half (channels_redis's script plus its expiry pipeline): KEYS channel keys;
+    /// group_send, per host (channels_redis's script plus its expiry pipeline): KEYS channel keys;
     /// ARGV members (one per key), capacities (one per key), score, expiry, cutoff. Returns how many keys were full.
     /// </summary>
     public const string GroupSend = """
