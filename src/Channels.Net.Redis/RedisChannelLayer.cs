@@ -149,7 +149,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         if (!nonLocal.EndsWith(_localMarker, StringComparison.Ordinal))
         {
             throw new InvalidChannelNameException(
-                $"Channel name {Show(channel)} was not made by this layer: a process receives only on the process-local channels its own layer created (their names hold '{ClientPrefix}!').",
+                $"Channel name {ChannelNames.Show(channel)} was not made by this layer: a process receives only on the process-local channels its own layer created (their names hold '{ClientPrefix}!').",
                 channel,
                 nameof(channel));
         }
@@ -170,14 +170,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
             return ValueTask.FromCanceled<string>(cancellationToken);
         }
 
-        if (ChannelNames.IsProcessLocal(prefix))
-        {
-            throw new InvalidChannelNameException($"The new-channel prefix {Show(prefix)} must not contain '!'.", prefix, nameof(prefix));
-        }
-
-        var name = $"{prefix}.{ClientPrefix}!{Guid.NewGuid():N}";
-        ChannelNames.RequireValidChannelName(name, paramName: nameof(prefix));
-        return ValueTask.FromResult(name);
+        return ValueTask.FromResult(ChannelNames.NewProcessLocalName(prefix, ClientPrefix, Guid.NewGuid().ToString("N")));
     }
 
     /// <inheritdoc />
@@ -490,8 +483,6 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     private static string EscapeGlob(string prefix) =>
         prefix.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("*", "\\*", StringComparison.Ordinal)
             .Replace("?", "\\?", StringComparison.Ordinal).Replace("[", "\\[", StringComparison.Ordinal);
-
-    private static string Show(string name) => $"'{name}'";
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 }

@@ -144,7 +144,7 @@ public abstract partial class ConsumerBase
     }
 
     /// <summary>Calls a handler with the message and <see cref="Aborted"/>.</summary>
-    private protected virtual ValueTask InvokeHandlerAsync(Dispatch.EventHandler handler, ChannelMessage message) =>
+    private ValueTask InvokeHandlerAsync(Dispatch.EventHandler handler, ChannelMessage message) =>
         handler.Invoke(this, message, Aborted);
 
     /// <summary>The client is gone (or the connection ended): stop taking events, run disconnect with <paramref name="code"/>.</summary>

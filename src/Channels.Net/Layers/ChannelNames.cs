@@ -52,6 +52,25 @@ public static class ChannelNames
         }
     }
 
+    /// <summary>
+    /// Builds the process-local channel name <c>{prefix}.{process}!{local}</c> a layer's
+    /// <c>NewChannelAsync</c> returns, checking that <paramref name="prefix"/> holds no <c>!</c> and that
+    /// the result is a valid channel name.
+    /// </summary>
+    /// <exception cref="InvalidChannelNameException">The prefix contains <c>!</c>, or the name would be invalid (too long, bad characters).</exception>
+    public static string NewProcessLocalName(string prefix, ReadOnlySpan<char> process, ReadOnlySpan<char> local)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (IsProcessLocal(prefix))
+        {
+            throw new InvalidChannelNameException($"The new-channel prefix {Show(prefix)} must not contain '!'.", prefix, nameof(prefix));
+        }
+
+        var name = $"{prefix}.{process}!{local}";
+        RequireValidChannelName(name, paramName: nameof(prefix));
+        return name;
+    }
+
     /// <summary>True when <paramref name="name"/> contains <c>!</c>: a process-local channel or receive name.</summary>
     public static bool IsProcessLocal(string name) => name.Contains('!', StringComparison.Ordinal);
 

@@ -147,14 +147,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
 
         Span<char> suffix = stackalloc char[12];
         RandomNumberGenerator.GetItems("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", suffix);
-        var name = string.Concat(prefix, ".inmemory!", suffix);
-        if (ChannelNames.IsProcessLocal(prefix))
-        {
-            throw new InvalidChannelNameException($"The new-channel prefix {ChannelNames.Show(prefix)} must not contain '!'.", prefix, nameof(prefix));
-        }
-
-        ChannelNames.RequireValidChannelName(name, paramName: nameof(prefix));
-        return ValueTask.FromResult(name);
+        return ValueTask.FromResult(ChannelNames.NewProcessLocalName(prefix, "inmemory", suffix));
     }
 
     /// <inheritdoc />
