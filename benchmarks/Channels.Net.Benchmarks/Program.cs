@@ -17,6 +17,7 @@ public static class Program
         new InMemorySuite(),
         new BroadcastSuite(),
         new RedisSuite(),
+        new CiphersSuite(),
     ];
 
     public static async Task<int> Main(string[] args)

@@ -60,10 +60,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         _expirySeconds = (long)options.Expiry.TotalSeconds;
         _groupExpirySeconds = (long)options.GroupExpiry.TotalSeconds;
         _capacities = new ChannelCapacities(options.Capacity, options.ChannelCapacity);
-        var cipher = options.SymmetricEncryptionKeys.Count == 0
-            ? null
-            : FernetCipher.FromSymmetricEncryptionKeys(options.SymmetricEncryptionKeys, options.Expiry + TimeSpan.FromSeconds(10), options.TimeProvider);
-        _serializer = new ChannelsRedisSerializer(cipher);
+        _serializer = new ChannelsRedisSerializer(MessageCiphers.Create(options, _logger));
         var hosts = options.Hosts.Count == 0 ? [RedisHost.Default] : options.Hosts.ToArray();
         _shards = [.. hosts.Select((host, i) => new RedisShard(host, i, options.ConnectTimeout, options.BlockingPopTimeout, _logger))];
         ClientPrefix = Guid.NewGuid().ToString("N");
@@ -300,6 +297,8 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         {
             await shard.DisposeAsync().ConfigureAwait(false);
         }
+
+        (_serializer.Cipher as IDisposable)?.Dispose();
     }
 
     private async ValueTask<ChannelMessage> ReceivePlainAsync(string channel, CancellationToken cancellationToken)

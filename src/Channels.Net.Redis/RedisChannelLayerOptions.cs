@@ -1,4 +1,5 @@
 using Channels.Net.Layers;
+using Channels.Net.Redis.Crypto;
 
 namespace Channels.Net.Redis;
 
@@ -28,11 +29,21 @@ public sealed class RedisChannelLayerOptions
     public IList<ChannelCapacityRule> ChannelCapacity { get; } = new List<ChannelCapacityRule>();
 
     /// <summary>
-    /// <c>symmetric_encryption_keys</c>: when set, every message is Fernet-encrypted with the first
-    /// key and decrypted with any (rotation). Keys are any strings; each becomes a Fernet key as
-    /// channels_redis derives it (SHA-256, URL-safe base64).
+    /// <c>symmetric_encryption_keys</c>: when set, every message is encrypted (with <see cref="Cipher"/>,
+    /// Fernet by default) with the first key and decrypted with any (rotation). Keys are any strings;
+    /// for Fernet each becomes a Fernet key as channels_redis derives it (SHA-256, URL-safe base64),
+    /// for the AEAD ciphers a key derived with HKDF-SHA256 (see <see cref="AeadCipher"/>).
     /// </summary>
     public IList<string> SymmetricEncryptionKeys { get; } = new List<string>();
+
+    /// <summary>
+    /// How messages are encrypted when <see cref="SymmetricEncryptionKeys"/> is set (not in
+    /// channels_redis): <see cref="MessageCipher.Fernet"/> (the default, what Python reads), or
+    /// <see cref="MessageCipher.XChaCha20Poly1305"/> / <see cref="MessageCipher.Aes256Gcm"/> for
+    /// deployments whose processes are all Channels.Net. Every process sharing the prefix must use
+    /// the same cipher; keys rotate the same way for all three.
+    /// </summary>
+    public MessageCipher Cipher { get; set; } = MessageCipher.Fernet;
 
     /// <summary>How long one blocking pop waits before the receive pump looks again (channels_redis's <c>brpop_timeout</c>, 5 s).</summary>
     public TimeSpan BlockingPopTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -74,6 +85,18 @@ public sealed class RedisChannelLayerOptions
                 throw new ArgumentException("A symmetric encryption key must not be empty.", nameof(SymmetricEncryptionKeys));
             }
         }
+
+        if (!Enum.IsDefined(Cipher))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Cipher), Cipher, $"Cipher must be one of {string.Join(", ", Enum.GetNames<MessageCipher>())}.");
+        }
+
+        if (Cipher != MessageCipher.Fernet && SymmetricEncryptionKeys.Count == 0)
+        {
+            throw new ArgumentException($"Cipher {Cipher} needs SymmetricEncryptionKeys: without keys messages are not encrypted at all.", nameof(Cipher));
+        }
+
+        AeadCipher.RequireSupported(Cipher, AeadCipher.IsSupported(MessageCipher.Aes256Gcm));
 
         foreach (var host in Hosts)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Channels.Net.Layers;
 using Channels.Net.Layers.Configuration;
+using Channels.Net.Redis.Crypto;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -12,12 +13,15 @@ namespace Channels.Net.Redis.Configuration;
 /// <summary>
 /// Configuration binding of <see cref="RedisChannelLayer"/>: backend <c>Redis</c> (or
 /// <c>channels_redis.core.RedisChannelLayer</c>), options <c>Hosts</c>, <c>Prefix</c>, <c>Expiry</c>,
-/// <c>GroupExpiry</c>, <c>Capacity</c>, <c>ChannelCapacity</c>, <c>SymmetricEncryptionKeys</c>.
+/// <c>GroupExpiry</c>, <c>Capacity</c>, <c>ChannelCapacity</c>, <c>SymmetricEncryptionKeys</c>, <c>Cipher</c>.
 /// </summary>
 /// <remarks>
 /// <c>Hosts</c> is a list whose entries are URLs (<c>Hosts:0=redis://127.0.0.1:6379/0</c>),
 /// <c>[host, port]</c> pairs (<c>Hosts:0:0=10.0.0.5</c>, <c>Hosts:0:1=6379</c>), or sections with
 /// <c>Address</c>, <c>Host</c>/<c>Port</c>, or <c>Sentinels</c>/<c>MasterName</c>.
+/// <c>Cipher</c> is a <see cref="MessageCipher"/> name (<c>Fernet</c>, <c>XChaCha20Poly1305</c>,
+/// <c>Aes256Gcm</c>; case, <c>-</c> and <c>_</c> ignored, so <c>xchacha20-poly1305</c> and
+/// <c>AES-256-GCM</c> are accepted too).
 /// </remarks>
 public sealed class RedisChannelLayerBackend : ChannelLayerBackend
 {
@@ -42,6 +46,7 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
         var capacity = config.GetInt32("Capacity", defaults.Capacity, min: 1);
         var rules = config.GetCapacityRules("ChannelCapacity");
         var keys = config.GetStringList("SymmetricEncryptionKeys") ?? [];
+        var cipher = ReadCipher(config, defaults.Cipher);
         config.EnsureAllKeysRead();
 
         var options = new RedisChannelLayerOptions
@@ -50,6 +55,7 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
             Expiry = expiry,
             GroupExpiry = groupExpiry,
             Capacity = capacity,
+            Cipher = cipher,
         };
         foreach (var host in hosts)
         {
@@ -140,6 +146,26 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
         }
 
         return hosts;
+    }
+
+    private static MessageCipher ReadCipher(ChannelLayerConfigReader config, MessageCipher defaultValue)
+    {
+        var text = config.GetString("Cipher");
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        var wanted = text.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).Trim();
+        foreach (var cipher in Enum.GetValues<MessageCipher>())
+        {
+            if (string.Equals(cipher.ToString(), wanted, StringComparison.OrdinalIgnoreCase))
+            {
+                return cipher;
+            }
+        }
+
+        throw config.Error("Cipher", $"expected one of {string.Join(", ", Enum.GetNames<MessageCipher>())}, got '{text}'.");
     }
 
     private static int ParsePort(ChannelLayerConfigReader config, string key, string? text) =>

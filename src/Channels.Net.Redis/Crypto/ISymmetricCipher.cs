@@ -2,9 +2,9 @@ namespace Channels.Net.Redis.Crypto;
 
 /// <summary>
 /// Encrypts message payloads before they are stored in Redis and decrypts them when read.
-/// <see cref="FernetCipher"/> is the one channels_redis speaks; an authenticated cipher of our own
-/// (XChaCha20-Poly1305 or AES-256-GCM through NSec) may later sit beside it as an opt-in for
-/// deployments with no Python peer.
+/// <see cref="FernetCipher"/> is the one channels_redis speaks (the default); <see cref="AeadCipher"/>
+/// (XChaCha20-Poly1305 or AES-256-GCM through NSec) is the opt-in for deployments with no Python
+/// peer, chosen with <see cref="RedisChannelLayerOptions.Cipher"/>.
 /// </summary>
 /// <remarks>
 /// Implementations are safe to use from many threads at once. The span methods let a caller

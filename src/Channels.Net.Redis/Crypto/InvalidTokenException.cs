@@ -7,9 +7,9 @@ namespace Channels.Net.Redis.Crypto;
 /// Carries the reason and the fingerprints of the keys that were tried, never a key.
 /// </summary>
 /// <remarks>
-/// A fingerprint is the first 8 hex digits of SHA-256 over the 32-byte Fernet key (see
-/// <see cref="FernetKey.Fingerprint"/>); compare it with the same value computed on the Python
-/// side to tell whether both processes hold the same key.
+/// A fingerprint is the first 8 hex digits of SHA-256 over the 32-byte derived key (see
+/// <see cref="FernetKey.Fingerprint"/> and <see cref="AeadCipher.KeyFingerprints"/>); compare it with
+/// the same value computed in the other process to tell whether both hold the same key.
 /// </remarks>
 public sealed class InvalidTokenException : CryptographicException
 {

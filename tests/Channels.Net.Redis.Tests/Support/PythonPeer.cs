@@ -25,8 +25,8 @@ internal static class PythonPeer
 
     public static string PythonPath => Environment.GetEnvironmentVariable(PythonVariable) is { Length: > 0 } path ? path : DefaultPython;
 
-    /// <summary>Runs <c>python_peer.py <paramref name="command"/></c> with <paramref name="request"/> on stdin and returns its JSON answer.</summary>
-    public static JsonObject Run(string command, JsonNode? request)
+    /// <summary>Runs <c><paramref name="scriptName"/> <paramref name="command"/></c> (a script in Python/) with <paramref name="request"/> on stdin and returns its JSON answer.</summary>
+    public static JsonObject Run(string command, JsonNode? request, string scriptName = "python_peer.py")
     {
         var python = PythonPath;
         if (!File.Exists(python))
@@ -34,7 +34,7 @@ internal static class PythonPeer
             Assert.Fail($"The Python interpreter {python} does not exist. {InstallHint}");
         }
 
-        var script = Path.Combine(AppContext.BaseDirectory, "Python", "python_peer.py");
+        var script = Path.Combine(AppContext.BaseDirectory, "Python", scriptName);
         if (!File.Exists(script))
         {
             Assert.Fail($"The peer script {script} is missing from the test output; it should be copied there by the test project.");
@@ -69,7 +69,7 @@ internal static class PythonPeer
         if (!process.WaitForExit(Timeout))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"{python} python_peer.py {command} did not finish within {Timeout.TotalSeconds} s.");
+            Assert.Fail($"{python} {scriptName} {command} did not finish within {Timeout.TotalSeconds} s.");
         }
 
         process.WaitForExit();
@@ -82,10 +82,10 @@ internal static class PythonPeer
 
         if (process.ExitCode != 0)
         {
-            Assert.Fail($"{python} python_peer.py {command} failed with exit code {process.ExitCode}:\n{errors}");
+            Assert.Fail($"{python} {scriptName} {command} failed with exit code {process.ExitCode}:\n{errors}");
         }
 
         return JsonNode.Parse(output)?.AsObject()
-            ?? throw new InvalidOperationException($"python_peer.py {command} printed no JSON.");
+            ?? throw new InvalidOperationException($"{scriptName} {command} printed no JSON.");
     }
 }
