@@ -2,6 +2,28 @@ using Channels.Net.Interop.Tests.Infrastructure;
 
 namespace Channels.Net.Interop.Tests;
 
+/// <summary>How both chat servers are configured.</summary>
+public enum ChatSetup
+{
+    /// <summary>The core layer, no keys, the sample configured as its README says (<c>Backend=Redis</c>,
+    /// <c>Hosts:0</c>, <c>Prefix</c>), database 0.</summary>
+    Core,
+
+    /// <summary>The core layer with keys mid-rotation (Django <c>["new", "old"]</c>, .NET <c>["old", "new"]</c>),
+    /// the sample configured as settings.py reads (<c>channels_redis.core.RedisChannelLayer</c>, <c>hosts</c>,
+    /// <c>prefix</c>, <c>symmetric_encryption_keys</c>), database 1 (so both must honour the URL's database).</summary>
+    CoreEncrypted,
+
+    /// <summary>The pub/sub layer: Django <c>channels_redis.pubsub.RedisPubSubChannelLayer</c>, the sample
+    /// <c>Backend=RedisPubSub</c> with <c>Hosts:0</c> and <c>Prefix</c>.</summary>
+    PubSub,
+
+    /// <summary>The pub/sub layer, the sample configured as settings.py reads
+    /// (<c>channels_redis.pubsub.RedisPubSubChannelLayer</c>, <c>hosts</c>, <c>prefix</c>), database 1
+    /// (pub/sub ignores it: the room is shared all the same).</summary>
+    PubSubDjangoStyle,
+}
+
 /// <summary>
 /// The tutorial's chat twice on one Redis: the Django project under daphne and samples/Chat on
 /// Kestrel. A client of each in the same room sees what either one types; another room sees nothing.
@@ -9,21 +31,20 @@ namespace Channels.Net.Interop.Tests;
 [Collection(InteropCollection.Name)]
 public sealed class ChatSampleTests(InteropEnvironment env)
 {
-    public static TheoryData<bool> Encrypted => [false, true];
+    public static TheoryData<ChatSetup> Setups => [.. Enum.GetValues<ChatSetup>()];
 
-    /// <param name="encrypted">
-    /// false: no keys, the sample configured as its README says (<c>Backend=Redis</c>, <c>Hosts:0</c>, <c>Prefix</c>), database 0.
-    /// true: keys mid-rotation (Django <c>["new", "old"]</c>, .NET <c>["old", "new"]</c>), the sample configured
-    /// as settings.py reads (<c>channels_redis.core.RedisChannelLayer</c>, <c>hosts</c>, <c>prefix</c>,
-    /// <c>symmetric_encryption_keys</c>), database 1 (so both must honour the URL's database).
-    /// </param>
     [Theory]
-    [MemberData(nameof(Encrypted))]
-    public async Task A_django_client_and_a_dotnet_client_in_one_room_chat_with_each_other(bool encrypted)
+    [MemberData(nameof(Setups))]
+    public async Task A_django_client_and_a_dotnet_client_in_one_room_chat_with_each_other(ChatSetup setup)
     {
-        var layer = encrypted
-            ? new ChatLayer(env.Redis.Url[..^1] + "1", InteropEnvironment.NewPrefix(), ["chat key new", "chat key old"], ["chat key old", "chat key new"], DjangoStyleConfig: true)
-            : new ChatLayer(env.Redis.Url, InteropEnvironment.NewPrefix());
+        var database1 = env.Redis.Url[..^1] + "1";
+        var layer = setup switch
+        {
+            ChatSetup.Core => new ChatLayer(env.Redis.Url, InteropEnvironment.NewPrefix()),
+            ChatSetup.CoreEncrypted => new ChatLayer(database1, InteropEnvironment.NewPrefix(), ["chat key new", "chat key old"], ["chat key old", "chat key new"], DjangoStyleConfig: true),
+            ChatSetup.PubSub => new ChatLayer(env.Redis.Url, InteropEnvironment.NewPrefix(), PubSub: true),
+            _ => new ChatLayer(database1, InteropEnvironment.NewPrefix(), DjangoStyleConfig: true, PubSub: true),
+        };
         var daphneStart = DaphneChatServer.StartAsync(layer); // Django's start is the slow one: overlap it with ours
         DotNetChatServer dotNet;
         try
@@ -61,10 +82,20 @@ public sealed class ChatSampleTests(InteropEnvironment env)
                 Assert.Equal("other room", await djangoElsewhere.ReceiveTextAsync());
                 Assert.Equal("other room", await kestrelElsewhere.ReceiveTextAsync());
 
-                // The room's group holds one member of each server, in the database the URL names.
                 var groupKey = $"{layer.Prefix}:group:{room}";
-                Assert.Equal(2, await env.InspectDatabase(encrypted ? 1 : 0).SortedSetLengthAsync(groupKey));
-                Assert.False(await env.InspectDatabase(encrypted ? 0 : 1).KeyExistsAsync(groupKey));
+                if (layer.PubSub)
+                {
+                    // The room is the Redis channel {prefix}__group__{room}, subscribed once by each server; nothing is stored.
+                    await PubSubEnvironment.WaitForSubscribersAsync(env.InspectServer, $"{layer.Prefix}__group__{room}", 2);
+                    Assert.Empty(env.KeysUnder(layer.Prefix));
+                }
+                else
+                {
+                    // The room's group holds one member of each server, in the database the URL names.
+                    var encrypted = setup == ChatSetup.CoreEncrypted;
+                    Assert.Equal(2, await env.InspectDatabase(encrypted ? 1 : 0).SortedSetLengthAsync(groupKey));
+                    Assert.False(await env.InspectDatabase(encrypted ? 0 : 1).KeyExistsAsync(groupKey));
+                }
             }
             catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
             {

@@ -89,7 +89,7 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
         };
     }
 
-    private static List<RedisHost> ReadHosts(ChannelLayerConfigReader config)
+    internal static List<RedisHost> ReadHosts(ChannelLayerConfigReader config)
     {
         var section = config.GetSection("Hosts");
         var hosts = new List<RedisHost>();

@@ -86,7 +86,9 @@ public abstract partial class ChannelLayerConformanceTests
         MessageAssert.Equal(message, await receive);
     }
 
-    /// <summary>New channel names are unique, valid, process-local (<c>{prefix}.…!…</c>) and keep the prefix.</summary>
+    /// <summary>New channel names are unique, valid, process-local (<c>{prefix}.…!…</c>) and keep the prefix.
+    /// (A backend whose names are not process-local, <see cref="NewChannelNamesAreProcessLocal"/> false, must
+    /// make names without <c>!</c>, starting as <see cref="ExpectedNewChannelStart"/> says.)</summary>
     [Fact]
     public async Task NewChannel_NamesAreUniqueValidAndProcessLocal()
     {
@@ -98,9 +100,8 @@ public abstract partial class ChannelLayerConformanceTests
             var name = await Within(layer.NewChannelAsync());
             Assert.True(names.Add(name), $"NewChannelAsync returned '{name}' twice.");
             Assert.True(ChannelNames.IsValidChannelName(name), $"'{name}' is not a valid channel name.");
-            Assert.True(ChannelNames.IsProcessLocal(name), $"'{name}' has no '!'.");
-            Assert.StartsWith("specific.", name, StringComparison.Ordinal);
-            Assert.NotEqual(ChannelNames.NonLocalName(name), name);
+            Assert.StartsWith(ExpectedNewChannelStart(layer, "specific"), name, StringComparison.Ordinal);
+            AssertNewChannelLocality(name);
         }
 
         for (var i = 0; i < 100; i++)
@@ -110,9 +111,23 @@ public abstract partial class ChannelLayerConformanceTests
         }
 
         var custom = await Within(layer.NewChannelAsync("my-prefix_1.sub"));
-        Assert.StartsWith("my-prefix_1.sub.", custom, StringComparison.Ordinal);
+        Assert.StartsWith(ExpectedNewChannelStart(layer, "my-prefix_1.sub"), custom, StringComparison.Ordinal);
         Assert.True(ChannelNames.IsValidChannelName(custom));
-        Assert.True(ChannelNames.IsProcessLocal(custom));
+        AssertNewChannelLocality(custom);
+    }
+
+    private void AssertNewChannelLocality(string name)
+    {
+        if (NewChannelNamesAreProcessLocal)
+        {
+            Assert.True(ChannelNames.IsProcessLocal(name), $"'{name}' has no '!'.");
+            Assert.NotEqual(ChannelNames.NonLocalName(name), name);
+        }
+        else
+        {
+            Assert.False(ChannelNames.IsProcessLocal(name), $"'{name}' has a '!', but this backend's names are not process-local.");
+            Assert.Equal(name, ChannelNames.NonLocalName(name));
+        }
     }
 
     /// <summary>A new channel can be sent to and received from, and two new channels do not share messages.</summary>

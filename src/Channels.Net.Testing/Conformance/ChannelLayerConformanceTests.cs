@@ -94,6 +94,19 @@ public abstract partial class ChannelLayerConformanceTests : IAsyncLifetime
     /// on its channels before it sends.</summary>
     protected virtual bool KeepsMessagesWithoutReceiver => true;
 
+    /// <summary>True when the names <see cref="IChannelLayer.NewChannelAsync"/> returns are process-local
+    /// (<c>{prefix}.{process}!{unique}</c>, as Django's layers and channels_redis's core layer make them). When
+    /// false (channels_redis's pub/sub layer, whose names are <c>{layer prefix}{prefix}.{hex}</c>), the naming
+    /// test asserts that they hold no <c>!</c> instead.</summary>
+    protected virtual bool NewChannelNamesAreProcessLocal => true;
+
+    /// <summary>How a name from <see cref="IChannelLayer.NewChannelAsync"/> with <paramref name="prefix"/> must
+    /// start. Defaults to <c>{prefix}.</c>; a backend that puts its own prefix first (Redis pub/sub:
+    /// <c>{layer prefix}{prefix}.</c>) overrides it.</summary>
+    /// <param name="layer">The layer that made the name, as made by <see cref="CreateLayerAsync"/>.</param>
+    /// <param name="prefix">The prefix passed to <see cref="IChannelLayer.NewChannelAsync"/>.</param>
+    protected virtual string ExpectedNewChannelStart(IChannelLayer layer, string prefix) => prefix + ".";
+
     /// <summary>
     /// Called for every channel a test will receive from, before anything is sent to it. A backend
     /// that keeps no messages for channels nobody listens on (<see cref="KeepsMessagesWithoutReceiver"/>

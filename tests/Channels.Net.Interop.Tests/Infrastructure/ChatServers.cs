@@ -11,7 +11,16 @@ namespace Channels.Net.Interop.Tests.Infrastructure;
 /// <summary>The channel layer both chat servers share: the test Redis, a prefix, and each side's encryption keys (optional).</summary>
 /// <param name="DjangoStyleConfig">Configure the .NET sample as a settings.py reads (backend <c>channels_redis.core.RedisChannelLayer</c>,
 /// snake_case keys) rather than with <c>Backend=Redis</c> and PascalCase keys.</param>
-public sealed record ChatLayer(string RedisUrl, string Prefix, IReadOnlyList<string>? DjangoKeys = null, IReadOnlyList<string>? DotNetKeys = null, bool DjangoStyleConfig = false);
+/// <param name="PubSub">Both use the pub/sub layer: Django <c>channels_redis.pubsub.RedisPubSubChannelLayer</c>, .NET
+/// <c>Backend=RedisPubSub</c> (or the Django name with <paramref name="DjangoStyleConfig"/>). No keys then.</param>
+public sealed record ChatLayer(string RedisUrl, string Prefix, IReadOnlyList<string>? DjangoKeys = null, IReadOnlyList<string>? DotNetKeys = null, bool DjangoStyleConfig = false, bool PubSub = false)
+{
+    /// <summary>The Django backend path (settings.py's <c>BACKEND</c>).</summary>
+    public string DjangoBackend => PubSub ? "channels_redis.pubsub.RedisPubSubChannelLayer" : "channels_redis.core.RedisChannelLayer";
+
+    /// <summary>What the .NET sample is configured with in <c>ChannelLayers:default:Backend</c>.</summary>
+    public string DotNetBackend => DjangoStyleConfig ? DjangoBackend : PubSub ? "RedisPubSub" : "Redis";
+}
 
 /// <summary>A chat server the tests connect browsers-to-be to.</summary>
 public interface IChatServer : IAsyncDisposable
@@ -130,6 +139,7 @@ public sealed class DaphneChatServer : IChatServer
         info.Environment["DJANGO_SETTINGS_MODULE"] = "chatsite.settings";
         info.Environment["CHAT_REDIS_URL"] = layer.RedisUrl;
         info.Environment["CHAT_CHANNELS_PREFIX"] = layer.Prefix;
+        info.Environment["CHAT_CHANNELS_BACKEND"] = layer.DjangoBackend;
         if (layer.DjangoKeys is { } keys)
         {
             info.Environment["CHAT_ENCRYPTION_KEYS"] = JsonSerializer.Serialize(keys);
@@ -201,7 +211,7 @@ public sealed class DaphneChatServer : IChatServer
     }
 }
 
-/// <summary>samples/Chat (<c>Program.CreateApp</c>) with the Redis layer, on Kestrel at 127.0.0.1 on a free port.</summary>
+/// <summary>samples/Chat (<c>Program.CreateApp</c>) with a Redis layer (core or pub/sub), on Kestrel at 127.0.0.1 on a free port.</summary>
 public sealed class DotNetChatServer : IChatServer
 {
     private DotNetChatServer(WebApplication app, string authority)
@@ -229,7 +239,7 @@ public sealed class DotNetChatServer : IChatServer
             "--contentRoot", ContentRoot,
             "--environment", "Production",
             "--Logging:LogLevel:Default=Warning",
-            $"--ChannelLayers:default:Backend={(django ? "channels_redis.core.RedisChannelLayer" : "Redis")}",
+            $"--ChannelLayers:default:Backend={layer.DotNetBackend}",
             $"--ChannelLayers:default:Config:{(django ? "hosts" : "Hosts")}:0={layer.RedisUrl}",
             $"--ChannelLayers:default:Config:{(django ? "prefix" : "Prefix")}={layer.Prefix}",
         ];

@@ -163,12 +163,13 @@ public sealed class PythonPeer : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens a channels_redis <c>RedisChannelLayer</c> in the peer.</summary>
-    public async Task<PythonLayer> OpenLayerAsync(PythonLayerConfig config)
+    /// <summary>Opens a channels_redis <c>RedisChannelLayer</c> in the peer (or, with <paramref name="pubSub"/>,
+    /// a <c>RedisPubSubChannelLayer</c>: only <see cref="PythonLayerConfig.Hosts"/> and <see cref="PythonLayerConfig.Prefix"/> apply).</summary>
+    public async Task<PythonLayer> OpenLayerAsync(PythonLayerConfig config, bool pubSub = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         var name = $"layer{Interlocked.Increment(ref _nextLayer)}";
-        var result = await CallAsync("open_layer", new JsonObject { ["layer"] = name, ["config"] = config.ToJson() }).ConfigureAwait(false);
+        var result = await CallAsync("open_layer", new JsonObject { ["layer"] = name, ["kind"] = pubSub ? "pubsub" : "core", ["config"] = config.ToJson() }).ConfigureAwait(false);
         return new PythonLayer(this, name, result.GetProperty("client_prefix").GetString()!);
     }
 
@@ -433,11 +434,12 @@ public sealed class PythonLayer : IAsyncDisposable
 
     public string Name { get; }
 
-    /// <summary>The layer's <c>client_prefix</c> (the part of its process-local channel names before <c>!</c>).</summary>
+    /// <summary>The layer's <c>client_prefix</c> (the part of its process-local channel names before <c>!</c>); empty for a pub/sub layer.</summary>
     public string ClientPrefix { get; }
 
-    public async Task<string> NewChannelAsync(string prefix = "specific") =>
-        (await Call("new_channel", new JsonObject { ["prefix"] = prefix }).ConfigureAwait(false)).GetString()!;
+    /// <summary><c>await layer.new_channel(prefix)</c>; with a null <paramref name="prefix"/>, <c>new_channel()</c> (the layer's default, as consumers call it).</summary>
+    public async Task<string> NewChannelAsync(string? prefix = "specific") =>
+        (await Call("new_channel", prefix is null ? [] : new JsonObject { ["prefix"] = prefix }).ConfigureAwait(false)).GetString()!;
 
     /// <summary><c>await layer.send(channel, message)</c>; <c>ChannelFull</c> is <see cref="PeerSendResult.ChannelFull"/>, any other exception throws.</summary>
     public async Task<PeerSendResult> SendAsync(string channel, MessageMap message)
@@ -469,6 +471,10 @@ public sealed class PythonLayer : IAsyncDisposable
         ?? throw new TimeoutException($"Python received nothing on '{channel}' within {timeout.TotalSeconds} s.");
 
     public Task GroupAddAsync(string group, string channel) => Call("group_add", new JsonObject { ["group"] = group, ["channel"] = channel });
+
+    /// <summary>Pub/sub layers: starts the channel's receiving task, whose first <c>receive()</c> subscribes the channel
+    /// (Redis may confirm it a moment after this returns).</summary>
+    public Task ListenAsync(string channel) => Call("listen", new JsonObject { ["channel"] = channel });
 
     public Task GroupDiscardAsync(string group, string channel) => Call("group_discard", new JsonObject { ["group"] = group, ["channel"] = channel });
 

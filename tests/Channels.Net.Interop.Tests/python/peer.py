@@ -1,7 +1,8 @@
 """A channels_redis peer driven by JSON lines, for Channels.Net's interop tests.
 
 Run with Debian's interpreter: /usr/bin/python3 peer.py. It hosts any number of
-channels_redis.core.RedisChannelLayer instances ("layers", opened by name) in one asyncio loop,
+channels_redis.core.RedisChannelLayer or channels_redis.pubsub.RedisPubSubChannelLayer instances
+("layers", opened by name; "kind": "pubsub" in open_layer picks the latter) in one asyncio loop,
 reads one JSON command per line from stdin and writes one JSON answer per line to stdout.
 Commands run concurrently (a receive that waits does not hold up the others) and answers carry
 the command's "id".
@@ -14,7 +15,8 @@ the command's "id".
     <- {"id": 2, "ok": false, "error": {"type": "channels.exceptions.ChannelFull", "name": "ChannelFull", ...}}
 
 Operations: open_layer, close_layer, new_channel, send, receive (with "timeout" in seconds; the
-result is {"message": <value>} or {"timeout": true}), group_add, group_discard, group_send, flush,
+result is {"message": <value>} or {"timeout": true}), listen (pub/sub layers: start receiving on a
+channel, which subscribes it), group_add, group_discard, group_send, flush,
 serialize (the layer's own member bytes for a message), deserialize (member bytes -> the raw dict,
 __asgi_channel__ included), decrypt (a Fernet token -> plaintext with the layer's keys and
 ttl), packb (msgpack.packb(value, use_bin_type=True)), fingerprints (of the layer's keys), echo, ping.
@@ -27,6 +29,10 @@ Values travel as JSON with tags for what JSON lacks or blurs, so nothing is roun
     str               -> a JSON string (ASCII-escaped; astral characters as surrogate pairs)
     list              -> a JSON array
     dict (str keys)   -> {"$map": [["key", <value>], ...]}  (order kept)
+
+On a pub/sub layer, a cancelled receive() unsubscribes its channel (channels_redis does that), so
+receive and listen go through one long-lived receiving task per channel that feeds a queue: a receive
+that times out leaves the subscription alone.
 
 Startup: the first line written is {"ready": true, "versions": {...}} once the imports succeeded,
 or {"fatal": "..."} (exit code 3) when channels_redis or a dependency cannot be imported.
@@ -49,6 +55,7 @@ try:
     import redis
     from channels.exceptions import ChannelFull
     from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
 except Exception as error:  # ImportError, or a broken installation
     sys.stdout.write(json.dumps({"fatal": f"{type(error).__name__}: {error}"}) + "\n")
     sys.stdout.flush()
@@ -120,6 +127,8 @@ class Peer:
         self.loop = loop
         self.layers = {}
         self.configs = {}
+        self.kinds = {}
+        self.listeners = {}  # (layer name, channel) -> (task, asyncio.Queue)
         self.tasks = set()
 
     def layer(self, command):
@@ -143,36 +152,80 @@ class Peer:
         if name in self.layers:
             raise KeyError(f"layer {name!r} is already open")
         config = dict(command.get("config") or {})
+        kind = command.get("kind", "core")
         if "channel_capacity" in config:
             config["channel_capacity"] = {pattern: capacity for pattern, capacity in config["channel_capacity"]}
-        layer = RedisChannelLayer(**config)
+        if kind == "pubsub":
+            layer = RedisPubSubChannelLayer(**config)
+            client_prefix = ""
+        elif kind == "core":
+            layer = RedisChannelLayer(**config)
+            client_prefix = layer.client_prefix
+        else:
+            raise ValueError(f"unknown layer kind {kind!r}")
         self.layers[name] = layer
         self.configs[name] = config
-        return {"client_prefix": layer.client_prefix}
+        self.kinds[name] = kind
+        return {"client_prefix": client_prefix}
 
     async def op_close_layer(self, command):
         name = command.get("layer", "default")
         layer = self.layers.pop(name, None)
         self.configs.pop(name, None)
+        kind = self.kinds.pop(name, "core")
+        for key in [key for key in self.listeners if key[0] == name]:
+            task, _ = self.listeners.pop(key)
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
         if layer is not None:
-            if command.get("flush"):
-                await layer.flush()
+            if kind == "pubsub" or command.get("flush"):
+                await layer.flush()  # the pub/sub layer's flush also closes its connections
             else:
                 await layer.close_pools()
         return None
 
+    def listener(self, command):
+        """The queue fed by the one receiving task of a pub/sub layer's channel (started on first use)."""
+        name = command.get("layer", "default")
+        layer = self.layer(command)
+        key = (name, command["channel"])
+        if key not in self.listeners:
+            queue = asyncio.Queue()
+
+            async def receive_forever():
+                while True:
+                    queue.put_nowait(await layer.receive(key[1]))
+
+            self.listeners[key] = (self.loop.create_task(receive_forever()), queue)
+        return self.listeners[key][1]
+
+    async def op_listen(self, command):
+        if self.kinds.get(command.get("layer", "default")) != "pubsub":
+            raise ValueError("listen is for pub/sub layers")
+        self.listener(command)
+        return None
+
     async def op_new_channel(self, command):
-        return await self.layer(command).new_channel(command.get("prefix", "specific"))
+        prefix = command.get("prefix")
+        layer = self.layer(command)
+        # No prefix: the layer's own default, as a Django consumer calls it ("specific" on the core
+        # layer, which adds the dot; "specific." on the pub/sub layer).
+        return await (layer.new_channel() if prefix is None else layer.new_channel(prefix))
 
     async def op_send(self, command):
         await self.layer(command).send(command["channel"], decode(command["message"]))
         return None
 
     async def op_receive(self, command):
+        if self.kinds.get(command.get("layer", "default")) == "pubsub":
+            receive = self.listener(command).get()
+        else:
+            receive = self.layer(command).receive(command["channel"])
         try:
-            message = await asyncio.wait_for(
-                self.layer(command).receive(command["channel"]), float(command.get("timeout", 5))
-            )
+            message = await asyncio.wait_for(receive, float(command.get("timeout", 5)))
         except asyncio.TimeoutError:
             return {"timeout": True}
         return {"message": encode(message)}
@@ -281,9 +334,14 @@ class Peer:
         await self.stop.wait()  # stdin closed: the test is done with us
         for task in list(self.tasks):
             task.cancel()
-        for layer in list(self.layers.values()):
+        for task, _ in list(self.listeners.values()):
+            task.cancel()
+        for name, layer in list(self.layers.items()):
             try:
-                await asyncio.wait_for(layer.close_pools(), 2)
+                if self.kinds.get(name) == "pubsub":
+                    await asyncio.wait_for(layer.flush(), 2)
+                else:
+                    await asyncio.wait_for(layer.close_pools(), 2)
             except Exception:  # noqa: BLE001 - closing on the way out
                 pass
 

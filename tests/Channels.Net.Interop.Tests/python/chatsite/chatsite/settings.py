@@ -1,9 +1,11 @@
 """Settings of the tutorial's chat site, as the interop tests run it under daphne.
 
 The channel layer is channels_redis on the Redis the tests start:
-    CHAT_REDIS_URL        redis://127.0.0.1:<port>/0  (required)
-    CHAT_CHANNELS_PREFIX  the key prefix (default "asgi", channels_redis's own default)
-    CHAT_ENCRYPTION_KEYS  a JSON list for symmetric_encryption_keys (optional)
+    CHAT_REDIS_URL         redis://127.0.0.1:<port>/0  (required)
+    CHAT_CHANNELS_PREFIX   the key prefix (default "asgi", channels_redis's own default)
+    CHAT_ENCRYPTION_KEYS   a JSON list for symmetric_encryption_keys (optional)
+    CHAT_CHANNELS_BACKEND  the layer (default "channels_redis.core.RedisChannelLayer"; the tests also
+                           run "channels_redis.pubsub.RedisPubSubChannelLayer")
 """
 
 import json
@@ -32,7 +34,7 @@ if os.environ.get("CHAT_ENCRYPTION_KEYS"):
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": os.environ.get("CHAT_CHANNELS_BACKEND", "channels_redis.core.RedisChannelLayer"),
         "CONFIG": _layer_config,
     },
 }
