@@ -17,7 +17,7 @@ need_dotnet() {
 
 # Debian packages the tests drive as real peers: Redis, the Python channels_redis / daphne, Chromium
 # (python3-nacl: the independent XChaCha20-Poly1305 reference for the AEAD cipher tests).
-TEST_PACKAGES=(redis-server redis-tools python3-channels-redis python3-msgpack python3-cryptography python3-nacl python3-daphne chromium)
+TEST_PACKAGES=(redis-server redis-sentinel redis-tools python3-channels-redis python3-msgpack python3-cryptography python3-nacl python3-daphne chromium)
 
 package_missing() { ! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 

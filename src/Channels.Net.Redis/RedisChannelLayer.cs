@@ -312,6 +312,14 @@ public sealed partial class RedisChannelLayer : IChannelLayer
             while (true)
             {
                 ThrowIfDisposed();
+                if (!shard.IsCurrent(connection))
+                {
+                    // A Sentinel master moved: go on against the new one.
+                    var stale = connection;
+                    connection = await RunAsync(shard, async _ => await shard.RentBlockingAsync().ConfigureAwait(false)).ConfigureAwait(false);
+                    shard.ReturnBlocking(stale);
+                }
+
                 var pop = shard.Database(connection).ExecuteAsync("BZPOPMIN", key, Math.Max(1, (int)Math.Ceiling(Options.BlockingPopTimeout.TotalSeconds)));
                 RedisResult result;
                 try
@@ -325,8 +333,13 @@ public sealed partial class RedisChannelLayer : IChannelLayer
                     _ = RestoreAfterCancelAsync(shard, connection, key, pop);
                     throw;
                 }
-                catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+                catch (Exception ex) when (RedisShard.IsUnavailable(ex))
                 {
+                    if (!shard.IsCurrent(connection))
+                    {
+                        continue; // The old master dropped the pop as the master moved.
+                    }
+
                     throw Unavailable(shard, ex);
                 }
 
@@ -453,7 +466,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         {
             return await command(await shard.CommandsAsync().ConfigureAwait(false)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+        catch (Exception ex) when (RedisShard.IsUnavailable(ex))
         {
             throw Unavailable(shard, ex);
         }

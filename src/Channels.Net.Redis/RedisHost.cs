@@ -16,11 +16,33 @@ public sealed record RedisHost
     /// <summary>The port with <see cref="Host"/>; 6379 by default.</summary>
     public int Port { get; init; } = 6379;
 
-    /// <summary>Sentinel addresses (<c>host:port</c>), with <see cref="MasterName"/>.</summary>
+    /// <summary>
+    /// Sentinel addresses (<c>host:port</c>, port 26379 by default), with <see cref="MasterName"/>
+    /// (channels_redis's <c>sentinels</c>). The layer asks them where the master is and follows it
+    /// after a failover.
+    /// </summary>
     public IReadOnlyList<string> Sentinels { get; init; } = [];
 
-    /// <summary>The name of the master the sentinels watch.</summary>
+    /// <summary>The name of the master the sentinels watch (channels_redis's <c>master_name</c>).</summary>
     public string? MasterName { get; init; }
+
+    /// <summary>
+    /// The password of the Redis servers, with <see cref="Host"/> or <see cref="MasterName"/>
+    /// (channels_redis's <c>password</c> keyword; a URL carries its own).
+    /// </summary>
+    public string? Password { get; init; }
+
+    /// <summary>
+    /// The database number, with <see cref="Host"/> or <see cref="MasterName"/> (channels_redis's
+    /// <c>db</c> keyword; a URL carries its own); 0 by default.
+    /// </summary>
+    public int Database { get; init; }
+
+    /// <summary>
+    /// The password of the sentinels themselves, when they require one (channels_redis's
+    /// <c>sentinel_kwargs={"password": ...}</c>); it is not the Redis servers' <see cref="Password"/>.
+    /// </summary>
+    public string? SentinelPassword { get; init; }
 
     /// <summary>A host from a URL.</summary>
     public static RedisHost FromAddress(string address) => new() { Address = address ?? throw new ArgumentNullException(nameof(address)) };
@@ -30,6 +52,13 @@ public sealed record RedisHost
 
     /// <summary>channels_redis's default: <c>redis://localhost:6379</c>.</summary>
     public static RedisHost Default { get; } = FromAddress("redis://localhost:6379");
+
+    /// <summary>A Sentinel-watched master: the layer asks <paramref name="sentinels"/> where <paramref name="masterName"/> is.</summary>
+    public static RedisHost FromSentinels(string masterName, params IReadOnlyList<string> sentinels) => new()
+    {
+        MasterName = masterName ?? throw new ArgumentNullException(nameof(masterName)),
+        Sentinels = sentinels ?? throw new ArgumentNullException(nameof(sentinels)),
+    };
 
     /// <summary>The host as written (without any password), for logs and errors.</summary>
     public override string ToString() =>

@@ -18,7 +18,9 @@ namespace Channels.Net.Redis.Configuration;
 /// <remarks>
 /// <c>Hosts</c> is a list whose entries are URLs (<c>Hosts:0=redis://127.0.0.1:6379/0</c>),
 /// <c>[host, port]</c> pairs (<c>Hosts:0:0=10.0.0.5</c>, <c>Hosts:0:1=6379</c>), or sections with
-/// <c>Address</c>, <c>Host</c>/<c>Port</c>, or <c>Sentinels</c>/<c>MasterName</c>.
+/// <c>Address</c>, <c>Host</c>/<c>Port</c>, or <c>Sentinels</c>/<c>MasterName</c> (channels_redis's
+/// <c>sentinels</c>/<c>master_name</c>), with <c>Password</c> and <c>Database</c> for the Redis servers
+/// and <c>SentinelPassword</c> for the sentinels (channels_redis's <c>sentinel_kwargs</c> password).
 /// <c>Cipher</c> is a <see cref="MessageCipher"/> name (<c>Fernet</c>, <c>XChaCha20Poly1305</c>,
 /// <c>Aes256Gcm</c>; case, <c>-</c> and <c>_</c> ignored, so <c>xchacha20-poly1305</c> and
 /// <c>AES-256-GCM</c> are accepted too).
@@ -123,14 +125,18 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
                 var port = reader.GetString("Port");
                 var sentinels = reader.GetStringList("Sentinels");
                 var master = reader.GetString("MasterName");
+                var password = reader.GetString("Password");
+                var database = reader.GetInt32("Database", 0, min: 0);
+                var sentinelPassword = reader.GetString("SentinelPassword");
                 reader.EnsureAllKeysRead();
                 host = (address, name, master) switch
                 {
                     ({ }, null, null) => RedisHost.FromAddress(address),
                     (null, { }, null) => RedisHost.FromHostPort(name, port is null ? 6379 : ParsePort(config, $"{key}:Port", port)),
-                    (null, null, { }) when sentinels is { Count: > 0 } => new RedisHost { Sentinels = sentinels, MasterName = master },
+                    (null, null, { }) when sentinels is { Count: > 0 } => RedisHost.FromSentinels(master, sentinels),
                     _ => throw config.Error(key, "a host needs exactly one of: Address; Host (and Port); Sentinels with MasterName."),
                 };
+                host = host with { Password = password, Database = database, SentinelPassword = sentinelPassword };
             }
 
             try

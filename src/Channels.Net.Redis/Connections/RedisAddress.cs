@@ -8,14 +8,45 @@ namespace Channels.Net.Redis;
 /// <summary>Turns a <see cref="RedisHost"/> into StackExchange.Redis <see cref="ConfigurationOptions"/>.</summary>
 internal static class RedisAddress
 {
-    /// <summary>Parses a host; throws <see cref="ArgumentException"/> naming what is wrong.</summary>
+    /// <summary>
+    /// Parses a host; throws <see cref="ArgumentException"/> naming what is wrong. For a Sentinel host
+    /// the options name the sentinels as end points, the master as <see cref="ConfigurationOptions.ServiceName"/>,
+    /// and carry both passwords (<see cref="ConfigurationOptions.SentinelPassword"/> for the sentinels);
+    /// <see cref="SentinelMaster"/> splits them, never StackExchange.Redis's own Sentinel connect.
+    /// </summary>
     public static (ConfigurationOptions Options, int Database) ToConfiguration(RedisHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
+        var forms = (host.Address is null ? 0 : 1) + (host.Host is null ? 0 : 1) + (host.MasterName is null ? 0 : 1);
+        if (forms == 0)
+        {
+            throw new ArgumentException("A Redis host needs an address (redis://...), a host and port, or sentinels with a master name.");
+        }
+
+        if (forms > 1)
+        {
+            throw new ArgumentException($"A Redis host takes exactly one of: an address, a host and port, sentinels with a master name ('{host}' has more).");
+        }
+
+        if (host.Database < 0)
+        {
+            throw new ArgumentException($"Redis database {host.Database} is negative.");
+        }
+
+        if (host.SentinelPassword is not null && host.MasterName is null)
+        {
+            throw new ArgumentException("A sentinel password only goes with sentinels and a master name.");
+        }
+
         var options = new ConfigurationOptions();
-        var database = 0;
+        var database = host.Database;
         if (host.Address is { } address)
         {
+            if (host.Password is not null || host.Database != 0)
+            {
+                throw new ArgumentException($"'{Redact(address)}': give the password and database in the URL (redis://:password@host:port/db), not beside it.");
+            }
+
             database = ParseUrl(address, options);
         }
         else if (host.Host is { } name)
@@ -26,9 +57,16 @@ internal static class RedisAddress
             }
 
             options.EndPoints.Add(name, host.Port);
+            options.Password = host.Password;
         }
-        else if (host.MasterName is { } master)
+        else
         {
+            var master = host.MasterName!;
+            if (master.Length == 0 || master.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                throw new ArgumentException($"'{master}' is not a Sentinel master name (a non-empty name without spaces).");
+            }
+
             if (host.Sentinels.Count == 0)
             {
                 throw new ArgumentException($"A Sentinel host for master '{master}' needs at least one sentinel address.");
@@ -37,12 +75,14 @@ internal static class RedisAddress
             options.ServiceName = master;
             foreach (var sentinel in host.Sentinels)
             {
-                options.EndPoints.Add(ParseEndPoint(sentinel, 26379));
+                if (!options.EndPoints.TryAdd(ParseEndPoint(sentinel ?? "", 26379)))
+                {
+                    throw new ArgumentException($"The sentinel '{sentinel}' is listed twice for master '{master}'.");
+                }
             }
-        }
-        else
-        {
-            throw new ArgumentException("A Redis host needs an address (redis://...), a host and port, or sentinels with a master name.");
+
+            options.Password = host.Password;
+            options.SentinelPassword = host.SentinelPassword;
         }
 
         return (options, database);

@@ -80,6 +80,13 @@ internal sealed class ReceivePump : IAsyncDisposable
         {
             try
             {
+                if (_blocking is { } held && !_shard.IsCurrent(held))
+                {
+                    // A Sentinel master moved: the next pop goes to the new one.
+                    _blocking = null;
+                    _shard.ReturnBlocking(held);
+                }
+
                 _blocking ??= await _shard.RentBlockingAsync().ConfigureAwait(false);
                 var keys = _keys;
                 var args = new object[keys.Length + 1];
