@@ -36,8 +36,8 @@ public sealed class SentinelFailoverTests(SentinelCluster cluster) : IClassFixtu
         var (from, to) = await cluster.FailoverAsync();
 
         // The layer learns of the move (it logs it once it has moved) ...
-        await WaitForAsync(() => recorder.Entries.Any(e => e.EventId.Id == 521), "the layer to log the master's move");
-        var moved = recorder.Entries.Single(e => e.EventId.Id == 521);
+        await WaitForAsync(() => recorder.Entries.Any(e => e.EventId.Id == 541), "the layer to log the master's move");
+        var moved = recorder.Entries.Single(e => e.EventId.Id == 541);
         Assert.Equal(LogLevel.Warning, moved.Level);
         Assert.Contains($"moved from 127.0.0.1:{from} to 127.0.0.1:{to}", moved.Message, StringComparison.Ordinal);
         Assert.False(waitingLocal.IsCompleted);

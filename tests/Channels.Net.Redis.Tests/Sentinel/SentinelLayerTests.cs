@@ -51,7 +51,7 @@ public sealed class SentinelLayerTests(SentinelCluster cluster) : IClassFixture<
 
         // It found the master through the sentinels, and the keys are on that master.
         var master = await cluster.MasterAsync();
-        Assert.Contains(recorder.Entries, e => e.EventId.Id == 520 && e.Message.Contains($"is at {master}", StringComparison.Ordinal));
+        Assert.Contains(recorder.Entries, e => e.EventId.Id == 540 && e.Message.Contains($"is at {master}", StringComparison.Ordinal));
         await using var direct = await cluster.ConnectDataAsync(master.Port);
         Assert.True(await direct.GetDatabase().KeyExistsAsync($"{prefix}:group:room"));
     }

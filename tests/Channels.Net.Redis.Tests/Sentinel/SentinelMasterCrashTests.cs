@@ -49,7 +49,7 @@ public sealed class SentinelMasterCrashTests(SentinelCluster cluster) : IClassFi
         }
 
         Assert.Equal("after", (await waiting.WaitAsync(s_wait)).Type);
-        Assert.Contains(recorder.Entries, e => e.EventId.Id == 521 && e.Message.Contains($"moved from 127.0.0.1:{from} to 127.0.0.1:{to}", StringComparison.Ordinal));
+        Assert.Contains(recorder.Entries, e => e.EventId.Id == 541 && e.Message.Contains($"moved from 127.0.0.1:{from} to 127.0.0.1:{to}", StringComparison.Ordinal));
 
         await using var newMaster = await cluster.ConnectDataAsync(to);
         Assert.True(await newMaster.GetDatabase().KeyExistsAsync($"{options.Prefix}:group:room"));
