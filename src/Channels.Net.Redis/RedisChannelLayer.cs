@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Channels.Net.Layers;
 using Channels.Net.Layers.InMemory;
 using Channels.Net.Redis.Crypto;
 using Channels.Net.Redis.Receiving;
+using Channels.Net.Redis.Sending;
 using Channels.Net.Redis.Sharding;
 using Channels.Net.Redis.Wire;
 using Microsoft.Extensions.Logging;
@@ -21,10 +23,14 @@ namespace Channels.Net.Redis;
 /// <para>Each operation is one Lua script (one round trip) doing the commands channels_redis does;
 /// a group send is two (members, then one script per host).</para>
 /// <para>Process-local channels (<c>specific.{client}!{id}</c>) are read by one receive pump per
-/// process and host, on a dedicated connection, and buffered per channel in memory (bounded by
-/// <see cref="RedisChannelLayerOptions.Capacity"/>; a full buffer drops the newest message and logs
-/// it). Plain channels are popped directly; a receive cancelled while its pop was in flight puts the
-/// message back with its score.</para>
+/// process and host, on a dedicated connection (<c>BZMPOP … COUNT 128</c>), and buffered per channel
+/// in memory (bounded by <see cref="RedisChannelLayerOptions.Capacity"/>; a full buffer drops the newest
+/// message and logs it). Plain channels are popped directly; a receive cancelled while its pop was in
+/// flight puts the message back with its score.</para>
+/// <para>A send or group send from this layer to one of its own process-local channels skips Redis and
+/// goes straight to that buffer while the pump reads the channel's key and nothing this layer sent to
+/// the key through Redis is still there: what the channel's consumer, the sender and Redis see is
+/// then what the trip through Redis would have given them (see <see cref="LocalKey"/>).</para>
 /// <para>While Redis is unreachable, sends fail at once with <see cref="ChannelLayerUnavailableException"/>,
 /// and the pump logs, backs off and resumes when Redis is back.</para>
 /// </remarks>
@@ -40,6 +46,8 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     private readonly ChannelsRedisSerializer _serializer;
     private readonly InMemoryChannelLayer _local;
     private readonly ConcurrentDictionary<int, ReceivePump> _pumps = new();
+    private readonly LocalKeys _localKeys;
+    private readonly GroupSendPlanner _planner;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _localMarker;
@@ -65,6 +73,8 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         _shards = [.. hosts.Select((host, i) => new RedisShard(host, i, options.ConnectTimeout, options.BlockingPopTimeout, _logger))];
         ClientPrefix = Guid.NewGuid().ToString("N");
         _localMarker = ClientPrefix + "!";
+        _localKeys = new LocalKeys(_prefix, ClientPrefix, _shards.Length);
+        _planner = new GroupSendPlanner(_prefix, _capacities, _localKeys, _shards.Length);
 
         var localOptions = new InMemoryChannelLayerOptions
         {
@@ -98,33 +108,31 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
 
-        byte[] member;
-        RedisShard shard;
-        string key;
-        if (ChannelNames.IsProcessLocal(channel))
+        var bang = channel.IndexOf('!', StringComparison.Ordinal);
+        if (bang < 0)
         {
-            // Hash the non-local name, where the receiver reads (channels_redis #221 hashes the full name).
-            var nonLocal = ChannelNames.NonLocalName(channel);
-            key = _prefix + nonLocal;
-            shard = _shards[ConsistentHash.Index(nonLocal, _shards.Length)];
-            member = _serializer.Serialize(message, channel);
-        }
-        else
-        {
-            key = _prefix + channel;
-            shard = _shards[NextIndex(ref _sendIndex)];
-            member = _serializer.Serialize(message);
+            await SendThroughRedisAsync(channel, _prefix + channel, _shards[NextIndex(ref _sendIndex)], message, asgiChannel: null, local: null).ConfigureAwait(false);
+            return;
         }
 
-        var now = Now();
-        var added = await RunAsync(shard, db => db.ScriptEvaluateAsync(
-            LuaScripts.Send,
-            [key],
-            [member, now, Cutoff(now, _expirySeconds), _capacities.GetCapacity(channel), _expirySeconds])).ConfigureAwait(false);
-        if ((long)added == 0)
+        // Hash the non-local name, where the receiver reads (channels_redis #221 hashes the full name).
+        var nonLocal = channel.AsSpan(0, bang + 1);
+        if (_localKeys.IsOwn(nonLocal))
         {
-            throw new ChannelFullException(channel, _capacities.GetCapacity(channel));
+            var local = _localKeys.Get(nonLocal);
+            if (local.DeliversInProcess)
+            {
+                MessageCodec.Validate(message, withAsgiChannel: true); // refused here if Redis would have refused it
+                DeliverInProcess(channel, message);
+                return;
+            }
+
+            await SendThroughRedisAsync(channel, local.Key, _shards[local.ShardIndex], message, channel, local).ConfigureAwait(false);
+            return;
         }
+
+        var nonLocalName = nonLocal.ToString();
+        await SendThroughRedisAsync(channel, _prefix + nonLocalName, _shards[ConsistentHash.Index(nonLocalName, _shards.Length)], message, channel, local: null).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -142,8 +150,8 @@ public sealed partial class RedisChannelLayer : IChannelLayer
             return ReceivePlainAsync(channel, cancellationToken);
         }
 
-        var nonLocal = ChannelNames.NonLocalName(channel);
-        if (!nonLocal.EndsWith(_localMarker, StringComparison.Ordinal))
+        var nonLocal = channel.AsSpan(0, channel.IndexOf('!', StringComparison.Ordinal) + 1);
+        if (!_localKeys.IsOwn(nonLocal))
         {
             throw new InvalidChannelNameException(
                 $"Channel name {ChannelNames.Show(channel)} was not made by this layer: a process receives only on the process-local channels its own layer created (their names hold '{ClientPrefix}!').",
@@ -151,9 +159,13 @@ public sealed partial class RedisChannelLayer : IChannelLayer
                 nameof(channel));
         }
 
-        var index = ConsistentHash.Index(nonLocal, _shards.Length);
-        _pumps.GetOrAdd(index, static (i, layer) => new ReceivePump(layer._shards[i], layer.Deliver, layer.Options.BlockingPopTimeout, layer._logger), this)
-            .EnsureKey(_prefix + nonLocal);
+        var local = _localKeys.Get(nonLocal);
+        if (local.Pump is null)
+        {
+            _pumps.GetOrAdd(local.ShardIndex, static (i, layer) => new ReceivePump(layer._shards[i], layer.Deliver, layer.Options.BlockingPopTimeout, layer._logger), this)
+                .EnsureKey(local);
+        }
+
         return _local.ReceiveAsync(channel, cancellationToken);
     }
 
@@ -205,7 +217,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         // Pipelined (one round trip, as channels_redis issues them): a Lua script costs more here,
         // converting every member name to a table and back.
         var groupKey = GroupKey(group);
-        var memberValues = await RunAsync(GroupShard(group), db =>
+        var members = await RunAsync(GroupShard(group), db =>
         {
             var batch = db.CreateBatch();
             var lapsed = batch.SortedSetRemoveRangeByScoreAsync(groupKey, 0, Cutoff(now, _groupExpirySeconds));
@@ -213,50 +225,54 @@ public sealed partial class RedisChannelLayer : IChannelLayer
             batch.Execute();
             return BothAsync(lapsed, range);
         }).ConfigureAwait(false);
-        var members = Array.ConvertAll(memberValues, static m => (string)m!);
         if (members.Length == 0)
         {
             return;
         }
 
         // One message per channel key, naming every member channel stored under it (channels_redis's bucketing).
-        var buckets = new Dictionary<string, (List<string> Channels, int Shard, int Capacity)>(StringComparer.Ordinal);
-        foreach (var member in members)
+        var buckets = _planner.Plan(members);
+        if (buckets.Count == 0)
         {
-            if (!ChannelNames.IsValidChannelName(member))
-            {
-                continue; // Another writer put something that is no channel name in the group.
-            }
+            return;
+        }
 
-            var nonLocal = ChannelNames.NonLocalName(member);
-            var key = _prefix + nonLocal;
-            if (!buckets.TryGetValue(key, out var bucket))
-            {
-                bucket = ([], ConsistentHash.Index(nonLocal, _shards.Length), _capacities.GetCapacity(member));
-                buckets.Add(key, bucket);
-            }
+        // The message as every key's member starts, written once (this also refuses a message Redis could not carry).
+        using var body = new PooledBufferWriter();
+        MessageCodec.EncodeGroupBody(message, body);
 
-            bucket.Channels.Add(member);
+        List<KeyBucket>? throughRedis = null;
+        foreach (var bucket in buckets)
+        {
+            if (bucket.InProcess)
+            {
+                foreach (var member in bucket.Channels)
+                {
+                    DeliverInProcess(Encoding.ASCII.GetString(member.Span), message);
+                }
+            }
+            else
+            {
+                (throughRedis ??= new List<KeyBucket>(buckets.Count)).Add(bucket);
+            }
+        }
+
+        if (throughRedis is null)
+        {
+            return;
         }
 
         long over = 0;
-        foreach (var byShard in buckets.GroupBy(b => b.Value.Shard))
+        if (_shards.Length == 1)
         {
-            var entries = byShard.ToArray();
-            var keys = new RedisKey[entries.Length];
-            var args = new RedisValue[(2 * entries.Length) + 3];
-            for (var i = 0; i < entries.Length; i++)
+            over = await SendToHostAsync(_shards[0], throughRedis, body.WrittenMemory, now).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (var byShard in throughRedis.GroupBy(static b => b.ShardIndex))
             {
-                keys[i] = entries[i].Key;
-                args[i] = _serializer.Serialize(message, entries[i].Value.Channels);
-                args[entries.Length + i] = entries[i].Value.Capacity;
+                over += await SendToHostAsync(_shards[byShard.Key], [.. byShard], body.WrittenMemory, now).ConfigureAwait(false);
             }
-
-            args[^3] = now;
-            args[^2] = _expirySeconds;
-            args[^1] = Cutoff(now, _expirySeconds);
-            var result = await RunAsync(_shards[byShard.Key], db => db.ScriptEvaluateAsync(LuaScripts.GroupSend, keys, args)).ConfigureAwait(false);
-            over += (long)result;
         }
 
         if (over > 0)
@@ -276,6 +292,13 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         }
 
         await _local.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when a send to this layer's process-local <paramref name="channel"/> would now skip Redis (tests watch the switch).</summary>
+    internal bool DeliversInProcess(string channel)
+    {
+        var bang = channel.IndexOf('!', StringComparison.Ordinal);
+        return bang >= 0 && _localKeys.IsOwn(channel.AsSpan(0, bang + 1)) && _localKeys.Get(channel.AsSpan(0, bang + 1)).DeliversInProcess;
     }
 
     /// <summary>Stops the receive pumps, fails waiting receives with <see cref="ObjectDisposedException"/>, closes every connection.</summary>
@@ -299,6 +322,99 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         }
 
         (_serializer.Cipher as IDisposable)?.Dispose();
+    }
+
+    /// <summary>A send through Redis: channels_redis's commands as one script (one round trip).</summary>
+    private async ValueTask SendThroughRedisAsync(string channel, RedisKey key, RedisShard shard, ChannelMessage message, string? asgiChannel, LocalKey? local)
+    {
+        var member = _serializer.SerializeRented(message, asgiChannel);
+        var capacity = _capacities.GetCapacity(channel);
+        var now = Now();
+        RedisValue[] arguments = [member.Memory, now, Cutoff(now, _expirySeconds), capacity, _expirySeconds];
+        local?.WireSendStarted();
+        RedisResult added;
+        try
+        {
+            added = await RunAsync(shard, db => db.ScriptEvaluateAsync(LuaScripts.Send, [key], arguments)).ConfigureAwait(false);
+        }
+        finally
+        {
+            local?.WireSendEnded();
+        }
+
+        member.Return(); // Only once Redis has answered: a failed command may still hold the bytes.
+        if ((long)added == 0)
+        {
+            throw new ChannelFullException(channel, capacity);
+        }
+    }
+
+    /// <summary>
+    /// The group send's script for the keys <paramref name="buckets"/> on one host (channels_redis's script
+    /// plus its expiry pipeline, one round trip). Returns how many keys were full. This is the one place a
+    /// group send talks to a host: a client that must split keys further (by cluster slot) splits them here.
+    /// </summary>
+    private async Task<long> SendToHostAsync(RedisShard shard, IReadOnlyList<KeyBucket> buckets, ReadOnlyMemory<byte> body, double now)
+    {
+        var n = buckets.Count;
+        var keys = new RedisKey[n];
+        var arguments = new RedisValue[(2 * n) + 3];
+        var members = new RentedBytes[n];
+        for (var i = 0; i < n; i++)
+        {
+            members[i] = _serializer.SerializeGroupMember(body.Span, buckets[i].Channels);
+            keys[i] = buckets[i].Key;
+            arguments[i] = members[i].Memory;
+            arguments[n + i] = buckets[i].Capacity;
+        }
+
+        arguments[^3] = now;
+        arguments[^2] = _expirySeconds;
+        arguments[^1] = Cutoff(now, _expirySeconds);
+        foreach (var bucket in buckets)
+        {
+            bucket.Local?.WireSendStarted();
+        }
+
+        RedisResult result;
+        try
+        {
+            result = await RunAsync(shard, db => db.ScriptEvaluateAsync(LuaScripts.GroupSend, keys, arguments)).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var bucket in buckets)
+            {
+                bucket.Local?.WireSendEnded();
+            }
+        }
+
+        foreach (var member in members)
+        {
+            member.Return();
+        }
+
+        return (long)result;
+    }
+
+    /// <summary>
+    /// Hands <paramref name="message"/> to the buffer of this layer's channel <paramref name="target"/>, as the
+    /// pump does with what it pops: a full buffer drops the message and logs it.
+    /// </summary>
+    private void DeliverInProcess(string target, ChannelMessage message)
+    {
+        try
+        {
+            var send = _local.SendAsync(target, message);
+            if (!send.IsCompletedSuccessfully)
+            {
+                send.AsTask().GetAwaiter().GetResult();
+            }
+        }
+        catch (ChannelFullException full)
+        {
+            RedisLog.LocalBufferFull(_logger, target, full.Capacity);
+        }
     }
 
     private async ValueTask<ChannelMessage> ReceivePlainAsync(string channel, CancellationToken cancellationToken)
@@ -407,28 +523,24 @@ public sealed partial class RedisChannelLayer : IChannelLayer
 
         foreach (var target in targets)
         {
-            if (!ChannelNames.IsValidChannelName(target) || !ChannelNames.IsProcessLocal(target) ||
-                !IsOwnLocalChannel(target))
+            if (!IsOwnLocalChannel(target))
             {
                 RedisLog.ForeignChannel(_logger, target);
                 continue;
             }
 
-            var send = _local.SendAsync(target, decoded.Message);
-            if (!send.IsCompletedSuccessfully)
+            try
             {
-                try
-                {
-                    send.AsTask().GetAwaiter().GetResult();
-                }
-                catch (ChannelFullException full)
-                {
-                    RedisLog.LocalBufferFull(_logger, target, full.Capacity);
-                }
-                catch (ObjectDisposedException)
-                {
-                    return;
-                }
+                // The local layer checks the name when it meets a channel for the first time.
+                DeliverInProcess(target, decoded.Message);
+            }
+            catch (InvalidChannelNameException)
+            {
+                RedisLog.ForeignChannel(_logger, target);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
             }
         }
     }

@@ -16,6 +16,9 @@ public sealed class RedisServer : IAsyncLifetime
 
     public int Port { get; private set; }
 
+    /// <summary>More redis-server arguments (for example <c>--rename-command BZMPOP ""</c> to stand for an older server).</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
     public string Url => $"redis://127.0.0.1:{Port}/0";
 
     public async Task InitializeAsync()
@@ -37,7 +40,7 @@ public sealed class RedisServer : IAsyncLifetime
             UseShellExecute = false,
             WorkingDirectory = _directory,
         };
-        foreach (var arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no" })
+        foreach (var arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no" }.Concat(ExtraArguments))
         {
             info.ArgumentList.Add(arg);
         }

@@ -4,23 +4,40 @@ using StackExchange.Redis;
 namespace Channels.Net.Redis.Receiving;
 
 /// <summary>
-/// The one reader per process and host of the process-local keys (<c>{prefix}specific.{client}!</c>):
-/// a blocking pop on a dedicated connection, then batched non-blocking pops while messages keep
-/// coming, each message handed to <see cref="_deliver"/> for the local channels it names. Survives
-/// Redis going away: it logs, backs off (0.1 s doubling to 5 s) and resumes when Redis is back.
+/// The one reader per process and host of this layer's process-local keys (<c>{prefix}{name}.{client}!</c>):
+/// on a dedicated connection, <c>BZMPOP timeout n keys… MIN COUNT 128</c> pops up to 128 messages of
+/// one key in one blocking request (Redis 7 and later; older servers get <c>BZPOPMIN</c>, then
+/// non-blocking <c>ZPOPMIN key 128</c> while messages keep coming). Each message is handed to
+/// <see cref="_deliver"/> for the local channels it names, in score order. Survives Redis going away:
+/// it logs, backs off (0.1 s doubling to 5 s) and resumes when Redis is back.
 /// </summary>
+/// <remarks>
+/// Before each pop the pump samples every key's count of sends through Redis that have ended, and
+/// when a pop leaves a key empty it marks that sample drained (<see cref="LocalKey.MarkDrained"/>):
+/// this is what lets sends to the key go in-process without overtaking one still in Redis.
+/// </remarks>
 internal sealed class ReceivePump : IAsyncDisposable
 {
-    private const int BatchSize = 128;
+    /// <summary>Messages one pop takes at most.</summary>
+    public const int BatchSize = 128;
+
+    /// <summary>
+    /// How long a pop blocks, in seconds, while a key is behind (this layer's own sends through Redis may
+    /// still be there): an empty answer then comes soon, and with it the switch to in-process delivery.
+    /// </summary>
+    private const double BehindBlockSeconds = 0.05;
+
     private readonly RedisShard _shard;
     private readonly Action<RedisKey, ReadOnlyMemory<byte>, double> _deliver;
     private readonly int _blockSeconds;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
-    private RedisKey[] _keys = [];
+    private LocalKey[] _keys = [];
     private volatile Task? _loop;
+    private volatile bool _failing;
     private ConnectionMultiplexer? _blocking;
+    private bool _noBzmpop;
 
     public ReceivePump(RedisShard shard, Action<RedisKey, ReadOnlyMemory<byte>, double> deliver, TimeSpan blockTimeout, ILogger logger)
     {
@@ -30,19 +47,18 @@ internal sealed class ReceivePump : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>Makes sure <paramref name="key"/> is read (a new key is picked up by the next pop).</summary>
-    public void EnsureKey(string key)
-    {
-        if (_loop is not null && Array.IndexOf(Volatile.Read(ref _keys), (RedisKey)key) >= 0)
-        {
-            return; // Already read: the common case, once per receive.
-        }
+    /// <summary>True while the pump runs and its last attempt to reach Redis did not fail.</summary>
+    public bool IsReading => _loop is not null && !_failing;
 
+    /// <summary>Makes sure <paramref name="key"/> is read (a new key is picked up by the next pop).</summary>
+    public void EnsureKey(LocalKey key)
+    {
         lock (_gate)
         {
-            if (Array.IndexOf(_keys, (RedisKey)key) < 0)
+            if (Array.IndexOf(_keys, key) < 0)
             {
                 _keys = [.. _keys, key];
+                key.AttachTo(this);
             }
 
             _loop ??= Task.Run(RunAsync);
@@ -75,7 +91,9 @@ internal sealed class ReceivePump : IAsyncDisposable
     private async Task RunAsync()
     {
         var delay = TimeSpan.FromMilliseconds(100);
-        var failing = false;
+        LocalKey[] keys = [];
+        object[] bzmpopArgs = [];
+        var ended = Array.Empty<long>();
         while (!_stop.IsCancellationRequested)
         {
             try
@@ -88,39 +106,51 @@ internal sealed class ReceivePump : IAsyncDisposable
                 }
 
                 _blocking ??= await _shard.RentBlockingAsync().ConfigureAwait(false);
-                var keys = _keys;
-                var args = new object[keys.Length + 1];
-                for (var i = 0; i < keys.Length; i++)
+                if (!ReferenceEquals(keys, Volatile.Read(ref _keys)))
                 {
-                    args[i] = keys[i];
+                    keys = Volatile.Read(ref _keys);
+                    bzmpopArgs = BzmpopArguments(keys);
+                    ended = new long[keys.Length];
                 }
 
-                args[^1] = _blockSeconds;
-                var result = await _shard.Database(_blocking).ExecuteAsync("BZPOPMIN", args).ConfigureAwait(false);
-                if (failing)
+                var behind = false;
+                for (var i = 0; i < keys.Length; i++)
                 {
-                    failing = false;
+                    ended[i] = keys[i].SampleWireSendsEnded();
+                    keys[i].MarkRead();
+                    behind |= keys[i].IsBehind;
+                }
+
+                var database = _shard.Database(_blocking);
+                if (_noBzmpop)
+                {
+                    // Before Redis 6, BZPOPMIN takes whole seconds only.
+                    await PopLegacyAsync(database, keys, ended, behind ? 1 : _blockSeconds).ConfigureAwait(false);
+                }
+                else
+                {
+                    bzmpopArgs[0] = behind ? BehindBlockSeconds : _blockSeconds;
+                    await PopAsync(database, keys, ended, bzmpopArgs).ConfigureAwait(false);
+                }
+
+                if (_failing)
+                {
+                    _failing = false;
                     delay = TimeSpan.FromMilliseconds(100);
                     RedisLog.PumpRecovered(_logger, _shard.Host.ToString());
                 }
-
-                if (result.IsNull)
-                {
-                    continue;
-                }
-
-                var popped = (RedisResult[])result!;
-                var key = (RedisKey)(string)popped[0]!;
-                _deliver(key, (byte[])popped[1]!, (double)popped[2]);
-                await DrainAsync(key).ConfigureAwait(false);
             }
             catch (Exception) when (_stop.IsCancellationRequested)
             {
                 return;
             }
+            catch (RedisServerException ex) when (!_noBzmpop && ex.Message.StartsWith("ERR unknown command", StringComparison.OrdinalIgnoreCase))
+            {
+                _noBzmpop = true; // Redis before 7.0: BZPOPMIN and ZPOPMIN from now on.
+            }
             catch (Exception ex) when (ex is RedisException or RedisTimeoutException or RedisConnectionException or ObjectDisposedException or InvalidOperationException or TimeoutException)
             {
-                failing = true;
+                _failing = true;
                 RedisLog.PumpRetrying(_logger, _shard.Host.ToString(), ex.Message, (int)delay.TotalMilliseconds);
                 try
                 {
@@ -136,9 +166,53 @@ internal sealed class ReceivePump : IAsyncDisposable
         }
     }
 
-    /// <summary>After one blocking pop, takes what else is waiting in batches without blocking.</summary>
-    private async Task DrainAsync(RedisKey key)
+    /// <summary>One <c>BZMPOP</c>: up to <see cref="BatchSize"/> messages of the first key that has any.</summary>
+    private async Task PopAsync(IDatabase database, LocalKey[] keys, long[] ended, object[] arguments)
     {
+        var result = await database.ExecuteAsync("BZMPOP", arguments).ConfigureAwait(false);
+        if (result.IsNull)
+        {
+            MarkAllDrained(keys, ended); // Timed out: every key was empty.
+            return;
+        }
+
+        var popped = (RedisResult[])result!;
+        var index = IndexOf(keys, (string)popped[0]!);
+        var key = index >= 0 ? keys[index].Key : (RedisKey)(string)popped[0]!;
+        var entries = (RedisResult[])popped[1]!;
+        foreach (var entry in entries)
+        {
+            var pair = (RedisResult[])entry!;
+            _deliver(key, (byte[])pair[0]!, (double)pair[1]);
+        }
+
+        if (index >= 0 && entries.Length < BatchSize)
+        {
+            keys[index].MarkDrained(ended[index]);
+        }
+    }
+
+    /// <summary>Redis before 7.0: one <c>BZPOPMIN</c>, then <c>ZPOPMIN key 128</c> until the key is empty.</summary>
+    private async Task PopLegacyAsync(IDatabase database, LocalKey[] keys, long[] ended, int timeout)
+    {
+        var arguments = new object[keys.Length + 1];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            arguments[i] = keys[i].Key;
+        }
+
+        arguments[^1] = timeout;
+        var result = await database.ExecuteAsync("BZPOPMIN", arguments).ConfigureAwait(false);
+        if (result.IsNull)
+        {
+            MarkAllDrained(keys, ended);
+            return;
+        }
+
+        var popped = (RedisResult[])result!;
+        var index = IndexOf(keys, (string)popped[0]!);
+        var key = index >= 0 ? keys[index].Key : (RedisKey)(string)popped[0]!;
+        _deliver(key, (byte[])popped[1]!, (double)popped[2]);
         var commands = await _shard.CommandsAsync().ConfigureAwait(false);
         while (!_stop.IsCancellationRequested)
         {
@@ -150,8 +224,51 @@ internal sealed class ReceivePump : IAsyncDisposable
 
             if (batch.Length < BatchSize)
             {
+                if (index >= 0)
+                {
+                    keys[index].MarkDrained(ended[index]);
+                }
+
                 return;
             }
+        }
+    }
+
+    private object[] BzmpopArguments(LocalKey[] keys)
+    {
+        // BZMPOP timeout numkeys key [key ...] MIN COUNT n
+        var arguments = new object[keys.Length + 5];
+        arguments[0] = _blockSeconds;
+        arguments[1] = keys.Length;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            arguments[i + 2] = keys[i].Key;
+        }
+
+        arguments[^3] = "MIN";
+        arguments[^2] = "COUNT";
+        arguments[^1] = BatchSize;
+        return arguments;
+    }
+
+    private static int IndexOf(LocalKey[] keys, string key)
+    {
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (keys[i].Key == key)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static void MarkAllDrained(LocalKey[] keys, long[] ended)
+    {
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i].MarkDrained(ended[i]);
         }
     }
 }

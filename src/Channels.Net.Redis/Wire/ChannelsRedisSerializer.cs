@@ -46,6 +46,65 @@ internal sealed class ChannelsRedisSerializer
         return SerializeCore(message, asgiChannels);
     }
 
+    /// <summary>
+    /// The member for a send, in a rented array: to a plain channel when <paramref name="asgiChannel"/>
+    /// is null, else to that process-local channel. The bytes are those of <see cref="Serialize(MessageMap)"/>
+    /// and <see cref="Serialize(MessageMap, string)"/>.
+    /// </summary>
+    public RentedBytes SerializeRented(MessageMap message, string? asgiChannel)
+    {
+        if (Cipher is not null)
+        {
+            using var plaintext = new PooledBufferWriter();
+            Encode(message, asgiChannel, plaintext);
+            return Seal(plaintext.WrittenSpan);
+        }
+
+        var buffer = new PooledBufferWriter();
+        try
+        {
+            WriteRandomPrefix(buffer);
+            Encode(message, asgiChannel, buffer);
+            return buffer.Detach();
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The member of a group send for the channels <paramref name="asgiChannels"/> (UTF-8 names) that share one
+    /// Redis key, in a rented array: <paramref name="body"/> is the message as <see cref="MessageCodec.EncodeGroupBody"/>
+    /// wrote it once for every key. The bytes are those of <see cref="Serialize(MessageMap, IReadOnlyList{string})"/>.
+    /// </summary>
+    public RentedBytes SerializeGroupMember(ReadOnlySpan<byte> body, IReadOnlyList<ReadOnlyMemory<byte>> asgiChannels)
+    {
+        var estimate = RandomPrefixLength + body.Length + 32 + (asgiChannels.Count * 80);
+        if (Cipher is not null)
+        {
+            using var plaintext = new PooledBufferWriter(estimate);
+            Append(plaintext, body);
+            MessageCodec.EncodeAsgiChannelList(asgiChannels, plaintext);
+            return Seal(plaintext.WrittenSpan);
+        }
+
+        var buffer = new PooledBufferWriter(estimate);
+        try
+        {
+            WriteRandomPrefix(buffer);
+            Append(buffer, body);
+            MessageCodec.EncodeAsgiChannelList(asgiChannels, buffer);
+            return buffer.Detach();
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Reads a member: skips the random prefix, decrypts, decodes.</summary>
     /// <exception cref="WireFormatException">The member is shorter than the prefix, or its payload is not a message.</exception>
     /// <exception cref="InvalidTokenException">The payload does not decrypt with the cipher's keys.</exception>
@@ -82,6 +141,48 @@ internal sealed class ChannelsRedisSerializer
         }
 
         return member[RandomPrefixLength..];
+    }
+
+    private static void Encode(MessageMap message, string? asgiChannel, PooledBufferWriter output)
+    {
+        if (asgiChannel is null)
+        {
+            MessageCodec.Encode(message, output);
+        }
+        else
+        {
+            MessageCodec.Encode(message, asgiChannel, output);
+        }
+    }
+
+    private static void WriteRandomPrefix(PooledBufferWriter output)
+    {
+        RandomNumberGenerator.Fill(output.GetSpan(RandomPrefixLength)[..RandomPrefixLength]);
+        output.Advance(RandomPrefixLength);
+    }
+
+    private static void Append(PooledBufferWriter output, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(output.GetSpan(bytes.Length));
+        output.Advance(bytes.Length);
+    }
+
+    /// <summary>The random prefix, then <paramref name="payload"/> encrypted, in a rented array.</summary>
+    private RentedBytes Seal(ReadOnlySpan<byte> payload)
+    {
+        var length = RandomPrefixLength + Cipher!.GetCiphertextLength(payload.Length);
+        var member = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            RandomNumberGenerator.Fill(member.AsSpan(0, RandomPrefixLength));
+            var written = Cipher.Encrypt(payload, member.AsSpan(RandomPrefixLength, length - RandomPrefixLength));
+            return new RentedBytes(member, RandomPrefixLength + written);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(member);
+            throw;
+        }
     }
 
     private byte[] SerializeCore(MessageMap message, object? asgiChannel)

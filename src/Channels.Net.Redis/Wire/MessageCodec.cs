@@ -96,6 +96,62 @@ internal static class MessageCodec
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// Writes what every member of a group send shares: the map header (counting the
+    /// <c>__asgi_channel__</c> entry to come) and the message's entries. Followed by
+    /// <see cref="EncodeAsgiChannelList"/>, the bytes are exactly <see cref="Encode(MessageMap, IReadOnlyList{string}, IBufferWriter{byte})"/>'s.
+    /// </summary>
+    /// <exception cref="InvalidChannelMessageException">The message already has <c>__asgi_channel__</c>, or a value cannot go on the wire.</exception>
+    public static void EncodeGroupBody(MessageMap message, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(output);
+        RefuseReservedKey(message);
+        var writer = new MessagePackWriter(output);
+        WriteEntries(ref writer, message, extraEntries: 1);
+        writer.Flush();
+    }
+
+    /// <summary>
+    /// Writes the <c>__asgi_channel__</c> entry of a group send: the key, then the list of channel names,
+    /// given as the UTF-8 bytes Redis holds (the caller has checked they are valid channel names, which are ASCII).
+    /// </summary>
+    public static void EncodeAsgiChannelList(IReadOnlyList<ReadOnlyMemory<byte>> channels, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        ArgumentNullException.ThrowIfNull(output);
+        var writer = new MessagePackWriter(output);
+        writer.WriteString(ChannelNames.ReservedMessageKey);
+        writer.WriteArrayHeader(channels.Count);
+        for (var i = 0; i < channels.Count; i++)
+        {
+            writer.WriteUtf8String(channels[i].Span);
+        }
+
+        writer.Flush();
+    }
+
+    /// <summary>
+    /// Throws what <see cref="Encode(MessageMap, string, IBufferWriter{byte})"/> (with <paramref name="withAsgiChannel"/>)
+    /// or <see cref="Encode(MessageMap, IBufferWriter{byte})"/> would throw for <paramref name="message"/>, without
+    /// writing it: a message delivered in-process must be refused wherever its trip through Redis would have been.
+    /// </summary>
+    /// <exception cref="InvalidChannelMessageException">The message cannot go on the wire.</exception>
+    public static void Validate(MessageMap message, bool withAsgiChannel)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (withAsgiChannel)
+        {
+            RefuseReservedKey(message);
+        }
+
+        foreach (var entry in message.Entries)
+        {
+            ValidateText(entry.Key);
+            ValidateValue(entry.Value, 1);
+        }
+    }
+
     /// <summary>Writes any message value (not only a map) as the top-level item.</summary>
     /// <exception cref="InvalidChannelMessageException">The value is not a message value, or cannot go on the wire.</exception>
     public static void EncodeValue(object? value, IBufferWriter<byte> output)
@@ -178,20 +234,13 @@ internal static class MessageCodec
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(output);
-        if (asgiChannel is not null && message.ContainsKey(ChannelNames.ReservedMessageKey))
+        if (asgiChannel is not null)
         {
-            throw new InvalidChannelMessageException(
-                $"The message already has the reserved key '{ChannelNames.ReservedMessageKey}'; a layer adds it itself.");
+            RefuseReservedKey(message);
         }
 
         var writer = new MessagePackWriter(output);
-        var entries = message.Entries;
-        writer.WriteMapHeader(entries.Length + (asgiChannel is null ? 0 : 1));
-        foreach (var entry in entries)
-        {
-            writer.WriteString(entry.Key);
-            WriteValue(ref writer, entry.Value, 1);
-        }
+        WriteEntries(ref writer, message, asgiChannel is null ? 0 : 1);
 
         switch (asgiChannel)
         {
@@ -213,6 +262,77 @@ internal static class MessageCodec
         }
 
         writer.Flush();
+    }
+
+    private static void RefuseReservedKey(MessageMap message)
+    {
+        if (message.ContainsKey(ChannelNames.ReservedMessageKey))
+        {
+            throw new InvalidChannelMessageException(
+                $"The message already has the reserved key '{ChannelNames.ReservedMessageKey}'; a layer adds it itself.");
+        }
+    }
+
+    /// <summary>The map header (the message's entries plus <paramref name="extraEntries"/>) and the entries.</summary>
+    private static void WriteEntries(ref MessagePackWriter writer, MessageMap message, int extraEntries)
+    {
+        var entries = message.Entries;
+        writer.WriteMapHeader(entries.Length + extraEntries);
+        foreach (var entry in entries)
+        {
+            writer.WriteString(entry.Key);
+            WriteValue(ref writer, entry.Value, 1);
+        }
+    }
+
+    /// <summary>What <see cref="WriteValue"/> refuses, found without writing.</summary>
+    private static void ValidateValue(object? value, int depth)
+    {
+        switch (value)
+        {
+            case null or long or bool or double or ulong or ReadOnlyMemory<byte>:
+                break;
+            case string s:
+                ValidateText(s);
+                break;
+            case MessageMap map:
+                CheckDepth(depth);
+                foreach (var entry in map.Entries)
+                {
+                    ValidateText(entry.Key);
+                    ValidateValue(entry.Value, depth + 1);
+                }
+
+                break;
+            case MessageList list:
+                CheckDepth(depth);
+                foreach (var item in list.Items)
+                {
+                    ValidateValue(item, depth + 1);
+                }
+
+                break;
+            default:
+                throw new InvalidChannelMessageException(
+                    $"A message holds a value of type {value.GetType()}, which is not a message value (null, bool, long, ulong, double, string, ReadOnlyMemory<byte>, MessageList, MessageMap).");
+        }
+    }
+
+    /// <summary>Refuses a lone UTF-16 surrogate, as <see cref="MessagePackWriter.WriteString"/> does.</summary>
+    private static void ValidateText(string text)
+    {
+        var span = text.AsSpan();
+        var at = span.IndexOfAnyInRange('\uD800', '\uDFFF');
+        while (at >= 0)
+        {
+            if (!char.IsHighSurrogate(span[at]) || at + 1 >= span.Length || !char.IsLowSurrogate(span[at + 1]))
+            {
+                throw new InvalidChannelMessageException(MessagePackWriter.LoneSurrogateMessage);
+            }
+
+            span = span[(at + 2)..];
+            at = span.IndexOfAnyInRange('\uD800', '\uDFFF');
+        }
     }
 
     private static void WriteValue(ref MessagePackWriter writer, object? value, int depth)

@@ -14,6 +14,10 @@ namespace Channels.Net.Redis.Wire;
 /// </summary>
 internal ref struct MessagePackWriter
 {
+    /// <summary>Why a string with a lone surrogate is refused.</summary>
+    public const string LoneSurrogateMessage =
+        "A string in the message holds a lone UTF-16 surrogate, which is not text: Python's msgpack refuses it ('surrogates not allowed'), so it cannot go on the wire.";
+
     private readonly IBufferWriter<byte> _output;
     private Span<byte> _span;
     private int _buffered;
@@ -139,6 +143,18 @@ internal ref struct MessagePackWriter
         Commit(headerLength + byteCount);
     }
 
+    /// <summary>
+    /// Writes text that is already UTF-8 (a channel name read from Redis) under the header
+    /// <see cref="WriteString"/> would choose for it. The caller vouches that the bytes are valid UTF-8.
+    /// </summary>
+    public void WriteUtf8String(ReadOnlySpan<byte> utf8)
+    {
+        var headerLength = StringHeaderLength(utf8.Length);
+        var target = Reserve(headerLength + utf8.Length);
+        WriteStringHeader(target, utf8.Length);
+        utf8.CopyTo(target[headerLength..]);
+    }
+
     /// <summary>Writes bytes under a bin8, bin16 or bin32 header.</summary>
     public void WriteBinary(ReadOnlySpan<byte> value)
     {
@@ -223,8 +239,7 @@ internal ref struct MessagePackWriter
         var status = Utf8.FromUtf16(value, destination, out _, out var written, replaceInvalidSequences: false);
         if (status != OperationStatus.Done)
         {
-            throw new InvalidChannelMessageException(
-                "A string in the message holds a lone UTF-16 surrogate, which is not text: Python's msgpack refuses it ('surrogates not allowed'), so it cannot go on the wire.");
+            throw new InvalidChannelMessageException(LoneSurrogateMessage);
         }
 
         return written;

@@ -52,6 +52,16 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         return _buffer.AsSpan(_written);
     }
 
+    /// <summary>Hands the written bytes and their array over to the caller, who returns the array; the writer must not be used afterwards.</summary>
+    public RentedBytes Detach()
+    {
+        ObjectDisposedException.ThrowIf(_buffer.Length == 0, this);
+        var rented = new RentedBytes(_buffer, _written);
+        _buffer = [];
+        _written = 0;
+        return rented;
+    }
+
     /// <summary>Returns the array to the pool; the writer must not be used afterwards.</summary>
     public void Dispose()
     {

@@ -14,7 +14,8 @@ internal static class PythonPeerScript
 
 Protocol: one JSON command per stdin line, one JSON answer per stdout line.
   {"op": "send_receive", "key": ..., "local": bool, "encrypted": bool, "n": N}
-  {"op": "fanout", "key": ..., "members": M, "messages": K, "layers": L, "encrypted": bool}
+  {"op": "stream", "key": ..., "local": bool, "encrypted": bool, "n": N, "window": W}
+  {"op": "fanout", "key": ..., "members": M, "messages": K, "layers": L, "encrypted": bool, "separate_sender": bool}
   {"op": "quit"}
 Each case keeps its layers, channels and group between rounds (keyed by "key"), as a running
 Django process would. Timing is time.perf_counter() around the measured part only; every
@@ -77,6 +78,46 @@ async def send_receive(url, cmd):
     return {"seconds": seconds, "ops": n}
 
 
+async def stream(url, cmd):
+    """One sender task keeps up to `window` messages sent but not yet received (each send its own task),
+    one receiver task receives them and frees a slot per message."""
+    case = CASES.get(cmd["key"])
+    if case is None:
+        case = CASES[cmd["key"]] = Case()
+        case.layer = make_layer(url, cmd["encrypted"], 100)
+        if cmd["local"]:
+            case.channel = await case.layer.new_channel("bench")
+        else:
+            case.channel = "bench.stream." + cmd["key"]
+    layer, channel, n = case.layer, case.channel, cmd["n"]
+    payloads = [{"type": "chat.message", "text": TEXT, "seq": k} for k in range(n)]
+    slots = asyncio.Semaphore(cmd["window"])
+
+    async def sender():
+        sends = []
+        for payload in payloads:
+            await slots.acquire()
+            sends.append(asyncio.ensure_future(layer.send(channel, payload)))
+        await asyncio.gather(*sends)
+
+    async def receiver():
+        total = 0
+        for _ in range(n):
+            received = await layer.receive(channel)
+            if received["type"] != "chat.message" or len(received["text"]) != 100:
+                raise RuntimeError(f"received a wrong message: {received!r}")
+            total += received["seq"]
+            slots.release()
+        if total != n * (n - 1) // 2:
+            raise RuntimeError(f"received the wrong messages (seq sum {total})")
+
+    start = time.perf_counter()
+    await asyncio.gather(sender(), receiver())
+    seconds = time.perf_counter() - start
+    await layer.wait_received()
+    return {"seconds": seconds, "ops": n}
+
+
 async def fanout(url, cmd):
     case = CASES.get(cmd["key"])
     members, messages, layer_count = cmd["members"], cmd["messages"], cmd["layers"]
@@ -84,14 +125,16 @@ async def fanout(url, cmd):
         case = CASES[cmd["key"]] = Case()
         capacity = max(1000, messages * 2)
         case.layers = [make_layer(url, cmd["encrypted"], capacity) for _ in range(layer_count)]
+        # A sender of its own (another process's layer), or the first member layer.
+        case.sender = make_layer(url, cmd["encrypted"], capacity) if cmd.get("separate_sender") else case.layers[0]
         case.group = "bench-fanout-" + cmd["key"]
         case.channels = []
         for i in range(members):
             layer = case.layers[i % layer_count]
             channel = await layer.new_channel("bench")
             case.channels.append((layer, channel))
-            await case.layers[0].group_add(case.group, channel)
-    sender = case.layers[0]
+            await case.sender.group_add(case.group, channel)
+    sender = case.sender
     payloads = [{"type": "chat.message", "text": TEXT, "seq": k} for k in range(messages)]
     expected_sum = messages * (messages - 1) // 2
 
@@ -141,6 +184,8 @@ async def main():
                 return
             if op == "send_receive":
                 answer = await send_receive(url, cmd)
+            elif op == "stream":
+                answer = await stream(url, cmd)
             elif op == "fanout":
                 answer = await fanout(url, cmd)
             else:

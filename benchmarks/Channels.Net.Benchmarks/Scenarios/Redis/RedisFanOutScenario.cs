@@ -13,6 +13,8 @@ namespace Channels.Net.Benchmarks.Scenarios.Redis;
 /// the last member has received the last message. With <see cref="Layers"/> &gt; 1 the members are spread
 /// round-robin over that many layers (each its own client prefix, Redis key, receive pump and connections:
 /// one layer per server process, as in a deployment with several processes), and the first layer sends.
+/// With <see cref="SeparateSender"/> a layer holding no member sends (another process's layer): then every
+/// delivery goes through Redis, where a layer sending to its own members hands them the message in-process.
 /// One operation = one delivery (one message received by one member).
 /// </summary>
 public sealed class RedisFanOutScenario : IAsyncDisposable
@@ -26,21 +28,24 @@ public sealed class RedisFanOutScenario : IAsyncDisposable
     private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(120);
 
     private readonly RedisChannelLayer[] _layers;
+    private readonly RedisChannelLayer _sender;
     private readonly (IChannelLayer Layer, string Channel)[] _members;
     private readonly ChannelMessage[] _messages;
     private readonly PythonPeer _python;
     private readonly string _group;
 
-    private RedisFanOutScenario(RedisServerProcess server, PythonPeer python, int members, int messages, int layers, bool encrypted, string id)
+    private RedisFanOutScenario(RedisServerProcess server, PythonPeer python, int members, int messages, int layers, bool separateSender, bool encrypted, string id)
     {
         _python = python;
         Members = members;
         Messages = messages;
         Layers = layers;
+        SeparateSender = separateSender;
         Encrypted = encrypted;
         Id = id;
         _group = "bench-fanout-" + id;
         _layers = [.. Enumerable.Range(0, layers).Select(_ => RedisBench.NewLayer(server.Url, encrypted, Capacity))];
+        _sender = separateSender ? RedisBench.NewLayer(server.Url, encrypted, Capacity) : _layers[0];
         _members = new (IChannelLayer, string)[members];
         _messages =
         [
@@ -58,23 +63,26 @@ public sealed class RedisFanOutScenario : IAsyncDisposable
 
     public int Layers { get; }
 
+    /// <summary>True when a layer without members sends (every delivery through Redis).</summary>
+    public bool SeparateSender { get; }
+
     public bool Encrypted { get; }
 
     public long Deliveries => (long)Members * Messages;
 
     public string Title => string.Create(
         CultureInfo.InvariantCulture,
-        $"group_send fan-out, {Members} members x {Messages} messages, members on {(Layers == 1 ? "1 layer" : $"{Layers} layers")}, {(Encrypted ? "encrypted (Fernet)" : "plain msgpack")}");
+        $"group_send fan-out, {Members} members x {Messages} messages, members on {(Layers == 1 ? "1 layer" : $"{Layers} layers")}{(SeparateSender ? ", sent from another layer" : "")}, {(Encrypted ? "encrypted (Fernet)" : "plain msgpack")}");
 
-    public static async Task<RedisFanOutScenario> CreateAsync(RedisServerProcess server, PythonPeer python, int members, int messages, int layers, bool encrypted, string id)
+    public static async Task<RedisFanOutScenario> CreateAsync(RedisServerProcess server, PythonPeer python, int members, int messages, int layers, bool separateSender, bool encrypted, string id)
     {
-        var scenario = new RedisFanOutScenario(server, python, members, messages, layers, encrypted, id);
+        var scenario = new RedisFanOutScenario(server, python, members, messages, layers, separateSender, encrypted, id);
         for (var i = 0; i < members; i++)
         {
             var layer = scenario._layers[i % layers];
             var channel = await layer.NewChannelAsync("bench");
             scenario._members[i] = (layer, channel);
-            await scenario._layers[0].GroupAddAsync(scenario._group, channel);
+            await scenario._sender.GroupAddAsync(scenario._group, channel);
         }
 
         return scenario;
@@ -104,6 +112,11 @@ public sealed class RedisFanOutScenario : IAsyncDisposable
         {
             await layer.DisposeAsync();
         }
+
+        if (SeparateSender)
+        {
+            await _sender.DisposeAsync();
+        }
     }
 
     private Task<Measured> OursRoundAsync(RoundKind kind)
@@ -117,7 +130,7 @@ public sealed class RedisFanOutScenario : IAsyncDisposable
 
         return DotNetTimer.TimeAsync(Deliveries, async () =>
         {
-            IChannelLayer sender = _layers[0];
+            IChannelLayer sender = _sender;
             foreach (var message in _messages)
             {
                 await sender.GroupSendAsync(_group, message);
@@ -151,6 +164,7 @@ public sealed class RedisFanOutScenario : IAsyncDisposable
             new JsonObject
             {
                 ["op"] = "fanout", ["key"] = Id, ["members"] = Members, ["messages"] = messages, ["layers"] = Layers, ["encrypted"] = Encrypted,
+                ["separate_sender"] = SeparateSender,
             },
             RedisBench.PythonTimeout);
         return Measured.FromSeconds((long)answer["ops"]!, (double)answer["seconds"]!, (double)answer["send_seconds"]!);

@@ -1,0 +1,42 @@
+using Channels.Net.Redis.Receiving;
+using StackExchange.Redis;
+
+namespace Channels.Net.Redis.Sending;
+
+/// <summary>
+/// The members of one group send that share a Redis key (channels_redis's bucketing): they get one
+/// message, whose <c>__asgi_channel__</c> lists them all, in the order the group returned them.
+/// </summary>
+internal sealed class KeyBucket
+{
+    public KeyBucket(ReadOnlyMemory<byte> nonLocalName, RedisKey key, int shardIndex, int capacity, LocalKey? local, bool inProcess)
+    {
+        NonLocalName = nonLocalName;
+        Key = key;
+        ShardIndex = shardIndex;
+        Capacity = capacity;
+        Local = local;
+        InProcess = inProcess;
+    }
+
+    /// <summary>The members' shared part (the whole name of a plain channel), UTF-8.</summary>
+    public ReadOnlyMemory<byte> NonLocalName { get; }
+
+    /// <summary>The Redis key, <c>{prefix}{non-local name}</c>.</summary>
+    public RedisKey Key { get; }
+
+    /// <summary>The host that holds the key.</summary>
+    public int ShardIndex { get; }
+
+    /// <summary>The capacity of the first member (channels_redis's choice for the key).</summary>
+    public int Capacity { get; }
+
+    /// <summary>This layer's own key, when the members are its process-local channels.</summary>
+    public LocalKey? Local { get; }
+
+    /// <summary>True when the members take the message in-process (<see cref="LocalKey.DeliversInProcess"/> held when the send was planned).</summary>
+    public bool InProcess { get; }
+
+    /// <summary>The members' names, UTF-8, as Redis returned them.</summary>
+    public List<ReadOnlyMemory<byte>> Channels { get; } = [];
+}

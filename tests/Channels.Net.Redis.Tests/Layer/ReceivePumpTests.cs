@@ -1,0 +1,164 @@
+using Channels.Net.Layers;
+
+namespace Channels.Net.Redis.Tests.Layer;
+
+/// <summary>
+/// The receive pump pops a key's backlog in batches (<c>BZMPOP … COUNT 128</c>) and hands every message
+/// to its channels in score order; on a server without BZMPOP (before Redis 7) it falls back to
+/// <c>BZPOPMIN</c> + <c>ZPOPMIN</c> with the same results.
+/// </summary>
+public abstract class ReceivePumpTests(RedisServer server)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_backlog_of_many_batches_reaches_every_channel_in_order()
+    {
+        const int channels = 5;
+        const int perChannel = 300; // 1,500 messages under one key: twelve pops of 128
+        await using var receiver = NewLayer("pump", capacity: 2_000);
+        await using var sender = NewLayer(receiver.Options.Prefix, capacity: 2_000);
+        var names = new string[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            names[c] = await receiver.NewChannelAsync();
+        }
+
+        for (var i = 0; i < perChannel; i++)
+        {
+            for (var c = 0; c < channels; c++)
+            {
+                await sender.SendAsync(names[c], Numbered(i));
+            }
+        }
+
+        var received = await Task.WhenAll(names.Select(name => ReceiveAsync(receiver, name, perChannel))).WaitAsync(Wait);
+
+        Assert.All(received, static sequence => Assert.Equal(Enumerable.Range(0, perChannel), sequence));
+        await using var redis = await server.ConnectAsync();
+        Assert.Equal(0, await redis.GetDatabase().SortedSetLengthAsync($"{receiver.Options.Prefix}specific.{receiver.ClientPrefix}!"));
+    }
+
+    [Fact]
+    public async Task Group_sends_arriving_while_a_batch_is_handed_over_keep_their_order()
+    {
+        await using var receiver = NewLayer("pumpgroup", capacity: 1_000);
+        await using var sender = NewLayer(receiver.Options.Prefix, capacity: 1_000);
+        var group = $"pump{Guid.NewGuid():N}";
+        var names = new string[50];
+        for (var c = 0; c < names.Length; c++)
+        {
+            names[c] = await receiver.NewChannelAsync();
+            await sender.GroupAddAsync(group, names[c]);
+        }
+
+        var receiving = names.Select(name => ReceiveAsync(receiver, name, 400)).ToArray();
+        for (var i = 0; i < 400; i++)
+        {
+            await sender.GroupSendAsync(group, Numbered(i));
+        }
+
+        var received = await Task.WhenAll(receiving).WaitAsync(Wait);
+        Assert.All(received, static sequence => Assert.Equal(Enumerable.Range(0, 400), sequence));
+    }
+
+    [Fact]
+    public async Task Keys_of_several_prefixes_are_all_read()
+    {
+        await using var receiver = NewLayer("pumpkeys");
+        await using var sender = NewLayer(receiver.Options.Prefix);
+        var names = new List<string>();
+        for (var k = 0; k < 4; k++)
+        {
+            names.Add(await receiver.NewChannelAsync($"kind{k}"));
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            foreach (var name in names)
+            {
+                await sender.SendAsync(name, Numbered(i));
+            }
+        }
+
+        var received = await Task.WhenAll(names.Select(name => ReceiveAsync(receiver, name, 3))).WaitAsync(Wait);
+        Assert.All(received, static sequence => Assert.Equal([0, 1, 2], sequence));
+    }
+
+    [Fact]
+    public async Task Own_sends_go_in_process_only_once_their_backlog_in_Redis_is_drained()
+    {
+        await using var layer = NewLayer("pumpswitch", capacity: 400);
+        var channel = await layer.NewChannelAsync();
+        for (var i = 0; i < 150; i++)
+        {
+            await layer.SendAsync(channel, Numbered(i));
+        }
+
+        var receiving = ReceiveAsync(layer, channel, 300);
+        for (var i = 150; i < 300; i++)
+        {
+            await layer.SendAsync(channel, Numbered(i));
+        }
+
+        Assert.Equal(Enumerable.Range(0, 300), await receiving.WaitAsync(Wait));
+        var deadline = DateTime.UtcNow + Wait;
+        while (!layer.DeliversInProcess(channel))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "sends never switched to in-process delivery");
+            await Task.Delay(10);
+        }
+    }
+
+    private RedisChannelLayer NewLayer(string prefix, int capacity = 100)
+    {
+        var options = new RedisChannelLayerOptions
+        {
+            Prefix = prefix.EndsWith('-') ? prefix : $"{prefix}{Guid.NewGuid():N}-",
+            Capacity = capacity,
+            BlockingPopTimeout = TimeSpan.FromSeconds(1),
+        };
+        options.Hosts.Add(RedisHost.FromAddress(server.Url));
+        return new RedisChannelLayer(options);
+    }
+
+    private static ChannelMessage Numbered(int seq) => ChannelMessage.Create("test.message", [new("seq", (long)seq)]);
+
+    private static async Task<int[]> ReceiveAsync(RedisChannelLayer layer, string channel, int count)
+    {
+        var received = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            received[i] = (int)((await layer.ReceiveAsync(channel)).GetInt64("seq") ?? -1);
+        }
+
+        return received;
+    }
+}
+
+/// <summary>The pump on this machine's Redis (7.x: BZMPOP).</summary>
+public sealed class BzmpopReceivePumpTests(RedisServer server) : ReceivePumpTests(server), IClassFixture<RedisServer>;
+
+/// <summary>The pump on a server that has no BZMPOP, as before Redis 7.0.</summary>
+public sealed class LegacyReceivePumpTests(LegacyReceivePumpTests.ServerWithoutBzmpop fixture)
+    : ReceivePumpTests(fixture.Server), IClassFixture<LegacyReceivePumpTests.ServerWithoutBzmpop>
+{
+    [Fact]
+    public async Task The_server_really_has_no_BZMPOP()
+    {
+        await using var redis = await fixture.Server.ConnectAsync();
+
+        var error = await Assert.ThrowsAsync<StackExchange.Redis.RedisServerException>(() => redis.GetDatabase().ExecuteAsync("BZMPOP", 1, 1, "k", "MIN"));
+        Assert.StartsWith("ERR unknown command", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A redis-server with BZMPOP renamed away.</summary>
+    public sealed class ServerWithoutBzmpop : IAsyncLifetime
+    {
+        public RedisServer Server { get; } = new() { ExtraArguments = ["--rename-command", "BZMPOP", ""] };
+
+        public Task InitializeAsync() => Server.InitializeAsync();
+
+        public Task DisposeAsync() => Server.DisposeAsync();
+    }
+}
