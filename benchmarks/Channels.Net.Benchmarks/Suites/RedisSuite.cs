@@ -124,17 +124,18 @@ public sealed class RedisSuite : IBenchmarkSuite
                     }
 
                     var oursGroupSends = results[0].Result.OpsPerSecond / members;
+                    var keysThroughRedis = separateSender ? layers : layers - 1; // the sender's own members' key takes it in-process
                     outcome.Ratios.Add(string.Create(
                         Inv,
-                        $"ours: {Report.Rate(oursGroupSends)} group_send/s end to end = {Report.Rate(oursGroupSends * layers)} messages written to Redis/s ({layers} key(s) per group_send)"));
+                        $"ours: {Report.Rate(oursGroupSends)} group_send/s end to end = {Report.Rate(oursGroupSends * keysThroughRedis)} messages written to Redis/s ({keysThroughRedis} key(s) per group_send through Redis)"));
                     outcomes.Add(outcome);
-                    if (oursGroupSends * layers > bestWrites)
+                    if (oursGroupSends * keysThroughRedis > bestWrites)
                     {
-                        bestWrites = oursGroupSends * layers;
+                        bestWrites = oursGroupSends * keysThroughRedis;
                         bestWritesId = id;
                     }
 
-                    if (results[0].Result.OpsPerSecond > bestFanOut)
+                    if (separateSender && results[0].Result.OpsPerSecond > bestFanOut)
                     {
                         bestFanOut = results[0].Result.OpsPerSecond;
                         bestFanOutId = id;
@@ -226,7 +227,7 @@ public sealed class RedisSuite : IBenchmarkSuite
             $"ours best streamed send+receive on a plain channel {Report.Rate(bestStreamedPlain)} msgs/s = {bestStreamedPlain / oneClient * 100:F0}% of the one-connection ZADD rate (sends overlap; each receive is one pop, one round trip: at most 100%)"));
         outcome.Ratios.Add(string.Create(
             Inv,
-            $"ours best fan-out ({bestFanOutId}) {Report.Rate(bestFanOut)} deliveries/s = {bestFanOut / pipelined:F2}x the pipelined ZADD rate (one ZADD per group_send and key carries every member under that key)"));
+            $"ours best fan-out with every delivery through Redis ({bestFanOutId}) {Report.Rate(bestFanOut)} deliveries/s = {bestFanOut / pipelined:F2}x the pipelined ZADD rate (one ZADD per group_send and key carries every member under that key)"));
         outcome.Ratios.Add(string.Create(
             Inv,
             $"ours most group messages written ({bestWritesId}) {Report.Rate(bestWrites)}/s = {bestWrites / pipelined * 100:F1}% of the pipelined ZADD ceiling: the fan-out is bound by sequential round trips and client work, not by Redis"));

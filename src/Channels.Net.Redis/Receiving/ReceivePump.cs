@@ -12,20 +12,16 @@ namespace Channels.Net.Redis.Receiving;
 /// it logs, backs off (0.1 s doubling to 5 s) and resumes when Redis is back.
 /// </summary>
 /// <remarks>
-/// Before each pop the pump samples every key's count of sends through Redis that have ended, and
-/// when a pop leaves a key empty it marks that sample drained (<see cref="LocalKey.MarkDrained"/>):
-/// this is what lets sends to the key go in-process without overtaking one still in Redis.
+/// Before each pop the pump samples every key's count of this layer's sends through Redis that have
+/// ended, and when a pop leaves a key empty it marks that sample drained (<see cref="LocalKey.MarkDrained"/>):
+/// this is what lets sends to the key go in-process without overtaking one still in Redis. While a key
+/// is behind (such a send may still be there), the pump pops without blocking (<c>ZMPOP</c>), so that an
+/// empty answer, and with it the switch, comes one round trip after the last of those sends.
 /// </remarks>
 internal sealed class ReceivePump : IAsyncDisposable
 {
     /// <summary>Messages one pop takes at most.</summary>
     public const int BatchSize = 128;
-
-    /// <summary>
-    /// How long a pop blocks, in seconds, while a key is behind (this layer's own sends through Redis may
-    /// still be there): an empty answer then comes soon, and with it the switch to in-process delivery.
-    /// </summary>
-    private const double BehindBlockSeconds = 0.05;
 
     private readonly RedisShard _shard;
     private readonly Action<RedisKey, ReadOnlyMemory<byte>, double> _deliver;
@@ -92,7 +88,8 @@ internal sealed class ReceivePump : IAsyncDisposable
     {
         var delay = TimeSpan.FromMilliseconds(100);
         LocalKey[] keys = [];
-        object[] bzmpopArgs = [];
+        object[] blockingPop = [];
+        object[] pop = [];
         var ended = Array.Empty<long>();
         while (!_stop.IsCancellationRequested)
         {
@@ -109,7 +106,7 @@ internal sealed class ReceivePump : IAsyncDisposable
                 if (!ReferenceEquals(keys, Volatile.Read(ref _keys)))
                 {
                     keys = Volatile.Read(ref _keys);
-                    bzmpopArgs = BzmpopArguments(keys);
+                    (blockingPop, pop) = PopArguments(keys);
                     ended = new long[keys.Length];
                 }
 
@@ -124,13 +121,15 @@ internal sealed class ReceivePump : IAsyncDisposable
                 var database = _shard.Database(_blocking);
                 if (_noBzmpop)
                 {
-                    // Before Redis 6, BZPOPMIN takes whole seconds only.
-                    await PopLegacyAsync(database, keys, ended, behind ? 1 : _blockSeconds).ConfigureAwait(false);
+                    await PopLegacyAsync(database, keys, ended, block: !behind).ConfigureAwait(false);
+                }
+                else if (behind)
+                {
+                    await PopAsync(database, "ZMPOP", pop, keys, ended).ConfigureAwait(false);
                 }
                 else
                 {
-                    bzmpopArgs[0] = behind ? BehindBlockSeconds : _blockSeconds;
-                    await PopAsync(database, keys, ended, bzmpopArgs).ConfigureAwait(false);
+                    await PopAsync(database, "BZMPOP", blockingPop, keys, ended).ConfigureAwait(false);
                 }
 
                 if (_failing)
@@ -166,13 +165,13 @@ internal sealed class ReceivePump : IAsyncDisposable
         }
     }
 
-    /// <summary>One <c>BZMPOP</c>: up to <see cref="BatchSize"/> messages of the first key that has any.</summary>
-    private async Task PopAsync(IDatabase database, LocalKey[] keys, long[] ended, object[] arguments)
+    /// <summary>One <c>BZMPOP</c> or <c>ZMPOP</c>: up to <see cref="BatchSize"/> messages of the first key that has any.</summary>
+    private async Task PopAsync(IDatabase database, string command, object[] arguments, LocalKey[] keys, long[] ended)
     {
-        var result = await database.ExecuteAsync("BZMPOP", arguments).ConfigureAwait(false);
+        var result = await database.ExecuteAsync(command, arguments).ConfigureAwait(false);
         if (result.IsNull)
         {
-            MarkAllDrained(keys, ended); // Timed out: every key was empty.
+            MarkAllDrained(keys, ended); // Every key was empty.
             return;
         }
 
@@ -192,16 +191,29 @@ internal sealed class ReceivePump : IAsyncDisposable
         }
     }
 
-    /// <summary>Redis before 7.0: one <c>BZPOPMIN</c>, then <c>ZPOPMIN key 128</c> until the key is empty.</summary>
-    private async Task PopLegacyAsync(IDatabase database, LocalKey[] keys, long[] ended, int timeout)
+    /// <summary>
+    /// Redis before 7.0: one <c>BZPOPMIN</c>, then <c>ZPOPMIN key 128</c> until the key is empty; without
+    /// <paramref name="block"/>, only the <c>ZPOPMIN</c>s, key after key.
+    /// </summary>
+    private async Task PopLegacyAsync(IDatabase database, LocalKey[] keys, long[] ended, bool block)
     {
+        if (!block)
+        {
+            for (var i = 0; i < keys.Length; i++)
+            {
+                await DrainAsync(database, keys, ended, i, keys[i].Key).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         var arguments = new object[keys.Length + 1];
         for (var i = 0; i < keys.Length; i++)
         {
             arguments[i] = keys[i].Key;
         }
 
-        arguments[^1] = timeout;
+        arguments[^1] = _blockSeconds;
         var result = await database.ExecuteAsync("BZPOPMIN", arguments).ConfigureAwait(false);
         if (result.IsNull)
         {
@@ -213,10 +225,15 @@ internal sealed class ReceivePump : IAsyncDisposable
         var index = IndexOf(keys, (string)popped[0]!);
         var key = index >= 0 ? keys[index].Key : (RedisKey)(string)popped[0]!;
         _deliver(key, (byte[])popped[1]!, (double)popped[2]);
-        var commands = await _shard.CommandsAsync().ConfigureAwait(false);
+        await DrainAsync(database, keys, ended, index, key).ConfigureAwait(false);
+    }
+
+    /// <summary>Takes what waits in <paramref name="key"/> in batches without blocking; marks it drained once empty.</summary>
+    private async Task DrainAsync(IDatabase database, LocalKey[] keys, long[] ended, int index, RedisKey key)
+    {
         while (!_stop.IsCancellationRequested)
         {
-            var batch = await commands.SortedSetPopAsync(key, BatchSize, Order.Ascending).ConfigureAwait(false);
+            var batch = await database.SortedSetPopAsync(key, BatchSize, Order.Ascending).ConfigureAwait(false);
             foreach (var entry in batch)
             {
                 _deliver(key, (byte[])entry.Element!, entry.Score);
@@ -234,21 +251,20 @@ internal sealed class ReceivePump : IAsyncDisposable
         }
     }
 
-    private object[] BzmpopArguments(LocalKey[] keys)
+    /// <summary>The arguments of <c>BZMPOP timeout numkeys key… MIN COUNT n</c> and of <c>ZMPOP numkeys key… MIN COUNT n</c>.</summary>
+    private (object[] Blocking, object[] NonBlocking) PopArguments(LocalKey[] keys)
     {
-        // BZMPOP timeout numkeys key [key ...] MIN COUNT n
-        var arguments = new object[keys.Length + 5];
-        arguments[0] = _blockSeconds;
-        arguments[1] = keys.Length;
+        var pop = new object[keys.Length + 4];
+        pop[0] = keys.Length;
         for (var i = 0; i < keys.Length; i++)
         {
-            arguments[i + 2] = keys[i].Key;
+            pop[i + 1] = keys[i].Key;
         }
 
-        arguments[^3] = "MIN";
-        arguments[^2] = "COUNT";
-        arguments[^1] = BatchSize;
-        return arguments;
+        pop[^3] = "MIN";
+        pop[^2] = "COUNT";
+        pop[^1] = BatchSize;
+        return ([_blockSeconds, .. pop], pop);
     }
 
     private static int IndexOf(LocalKey[] keys, string key)
