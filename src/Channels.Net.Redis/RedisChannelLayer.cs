@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Channels.Net.Layers;
 using Channels.Net.Layers.InMemory;
+using Channels.Net.Redis.Cluster;
 using Channels.Net.Redis.Crypto;
 using Channels.Net.Redis.Receiving;
 using Channels.Net.Redis.Sending;
@@ -33,12 +34,21 @@ namespace Channels.Net.Redis;
 /// then what the trip through Redis would have given them (see <see cref="LocalKey"/>).</para>
 /// <para>While Redis is unreachable, sends fail at once with <see cref="ChannelLayerUnavailableException"/>,
 /// and the pump logs, backs off and resumes when Redis is back.</para>
+/// <para>With <see cref="RedisChannelLayerOptions.Cluster"/>, the hosts are seeds of one Redis Cluster and
+/// the keys stay the same; every script and multi-key command is split so it touches one hash slot: a
+/// group send makes one script call per slot (pipelined), there is one receive pump per slot of this
+/// layer's keys, and flush scans every primary.</para>
 /// </remarks>
 public sealed partial class RedisChannelLayer : IChannelLayer
 {
     private static readonly DateTimeOffset s_epoch = DateTimeOffset.UnixEpoch;
 
+    /// <summary>How often a command refused by a cluster in the middle of a slot move is tried (over about 0.6 s).</summary>
+    private const int ClusterAttempts = 6;
+
     private readonly RedisShard[] _shards;
+    private readonly bool _cluster;
+    private readonly bool[] _modeChecked;
     private readonly string _prefix;
     private readonly long _expirySeconds;
     private readonly long _groupExpirySeconds;
@@ -70,7 +80,11 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         _capacities = new ChannelCapacities(options.Capacity, options.ChannelCapacity);
         _serializer = new ChannelsRedisSerializer(MessageCiphers.Create(options, _logger));
         var hosts = options.Hosts.Count == 0 ? [RedisHost.Default] : options.Hosts.ToArray();
-        _shards = [.. hosts.Select((host, i) => new RedisShard(host, i, options.ConnectTimeout, options.BlockingPopTimeout, _logger))];
+        _cluster = options.Cluster;
+        _shards = _cluster
+            ? [new RedisShard(hosts[0], 0, options.ConnectTimeout, options.BlockingPopTimeout, _logger, clusterSeeds: hosts)]
+            : [.. hosts.Select((host, i) => new RedisShard(host, i, options.ConnectTimeout, options.BlockingPopTimeout, _logger))];
+        _modeChecked = new bool[_shards.Length];
         ClientPrefix = Guid.NewGuid().ToString("N");
         _localMarker = ClientPrefix + "!";
         _localKeys = new LocalKeys(_prefix, ClientPrefix, _shards.Length);
@@ -162,7 +176,9 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         var local = _localKeys.Get(nonLocal);
         if (local.Pump is null)
         {
-            _pumps.GetOrAdd(local.ShardIndex, static (i, layer) => new ReceivePump(layer._shards[i], layer.Deliver, layer.Options.BlockingPopTimeout, layer._logger), this)
+            // One pump per host; on a cluster, one per hash slot, as one blocking pop may only name keys of one slot.
+            var pump = _cluster ? ClusterSlot.Of(local.Key) : local.ShardIndex;
+            _pumps.GetOrAdd(pump, static (_, state) => new ReceivePump(state.Layer._shards[state.Shard], state.Layer.Deliver, state.Layer.Options.BlockingPopTimeout, state.Layer._logger), (Layer: this, Shard: local.ShardIndex))
                 .EnsureKey(local);
         }
 
@@ -263,7 +279,11 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         }
 
         long over = 0;
-        if (_shards.Length == 1)
+        if (_cluster)
+        {
+            over = await SendBySlotAsync(throughRedis, body.WrittenMemory, now).ConfigureAwait(false);
+        }
+        else if (_shards.Length == 1)
         {
             over = await SendToHostAsync(_shards[0], throughRedis, body.WrittenMemory, now).ConfigureAwait(false);
         }
@@ -286,9 +306,16 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     {
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
-        foreach (var shard in _shards)
+        if (_cluster)
         {
-            await RunAsync(shard, db => db.ScriptEvaluateAsync(LuaScripts.Flush, values: [EscapeGlob(_prefix) + "*"])).ConfigureAwait(false);
+            await RunAsync(_shards[0], db => ClusterFlush.FlushAsync(db, EscapeGlob(_prefix) + "*")).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (var shard in _shards)
+            {
+                await RunAsync(shard, db => db.ScriptEvaluateAsync(LuaScripts.Flush, values: [EscapeGlob(_prefix) + "*"])).ConfigureAwait(false);
+            }
         }
 
         await _local.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -398,6 +425,46 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     }
 
     /// <summary>
+    /// A group send's keys on a cluster: one script per hash slot (a script may touch keys of one slot
+    /// only), all issued before any is awaited, so the k slots cost one pipelined round trip, not k.
+    /// Returns how many keys were full.
+    /// </summary>
+    private async Task<long> SendBySlotAsync(List<KeyBucket> buckets, ReadOnlyMemory<byte> body, double now)
+    {
+        var bySlot = new Dictionary<int, List<KeyBucket>>();
+        foreach (var bucket in buckets)
+        {
+            var slot = ClusterSlot.Of(bucket.Key);
+            if (!bySlot.TryGetValue(slot, out var same))
+            {
+                bySlot[slot] = same = [];
+            }
+
+            same.Add(bucket);
+        }
+
+        if (bySlot.Count == 1)
+        {
+            return await SendToHostAsync(_shards[0], buckets, body, now).ConfigureAwait(false);
+        }
+
+        var sends = new List<Task<long>>(bySlot.Count);
+        foreach (var same in bySlot.Values)
+        {
+            sends.Add(SendToHostAsync(_shards[0], same, body, now));
+        }
+
+        await Task.WhenAll(sends).ConfigureAwait(false);
+        var over = 0L;
+        foreach (var send in sends)
+        {
+            over += send.Result;
+        }
+
+        return over;
+    }
+
+    /// <summary>
     /// Hands <paramref name="message"/> to the buffer of this layer's channel <paramref name="target"/>, as the
     /// pump does with what it pops: a full buffer drops the message and logs it.
     /// </summary>
@@ -423,6 +490,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         RedisKey key = _prefix + channel;
         var connection = await RunAsync(shard, async _ => await shard.RentBlockingAsync().ConfigureAwait(false)).ConfigureAwait(false);
         var returned = false;
+        var refused = 0;
         try
         {
             while (true)
@@ -449,7 +517,13 @@ public sealed partial class RedisChannelLayer : IChannelLayer
                     _ = RestoreAfterCancelAsync(shard, connection, key, pop);
                     throw;
                 }
-                catch (Exception ex) when (RedisShard.IsUnavailable(ex))
+                catch (RedisServerException ex) when (_cluster && ClusterErrors.IsInFlux(ex) && ++refused < ClusterAttempts)
+                {
+                    // The pop took nothing (its node lost the slot or turned replica): pop again where the slot is now.
+                    await Task.Delay(TimeSpan.FromMilliseconds(10 << refused), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                catch (Exception ex) when (RedisShard.IsUnavailable(ex) || (_cluster && ex is RedisServerException server && (ClusterErrors.IsDown(server) || ClusterErrors.IsInFlux(server))))
                 {
                     if (!shard.IsCurrent(connection))
                     {
@@ -458,6 +532,8 @@ public sealed partial class RedisChannelLayer : IChannelLayer
 
                     throw Unavailable(shard, ex);
                 }
+
+                refused = 0;
 
                 if (result.IsNull)
                 {
@@ -572,15 +648,39 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="command"/> on the host; a lost host is <see cref="ChannelLayerUnavailableException"/>.
+    /// On a cluster, so is a failed primary not yet replaced (<c>CLUSTERDOWN</c>); a command refused for a
+    /// slot in the middle of a move (<c>TRYAGAIN</c>, a redirect not followed) is tried again a few times
+    /// (the node refused it before running anything), then is <see cref="ChannelLayerUnavailableException"/> too.
+    /// </summary>
     private async Task<T> RunAsync<T>(RedisShard shard, Func<IDatabase, Task<T>> command)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            return await command(await shard.CommandsAsync().ConfigureAwait(false)).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RedisShard.IsUnavailable(ex))
-        {
-            throw Unavailable(shard, ex);
+            try
+            {
+                var database = await shard.CommandsAsync().ConfigureAwait(false);
+                if (!Volatile.Read(ref _modeChecked[shard.Index]) && ClusterMode.Check(database.Multiplexer, _cluster, shard.Host.ToString()) == true)
+                {
+                    Volatile.Write(ref _modeChecked[shard.Index], true);
+                }
+
+                return await command(database).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (_cluster && ClusterErrors.IsInFlux(ex))
+            {
+                if (attempt >= ClusterAttempts)
+                {
+                    throw Unavailable(shard, ex);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(10 << attempt)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (RedisShard.IsUnavailable(ex) || (_cluster && ex is RedisServerException server && ClusterErrors.IsDown(server)))
+            {
+                throw Unavailable(shard, ex);
+            }
         }
     }
 

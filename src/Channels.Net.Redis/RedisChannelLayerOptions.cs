@@ -1,4 +1,5 @@
 using Channels.Net.Layers;
+using Channels.Net.Redis.Cluster;
 using Channels.Net.Redis.Crypto;
 
 namespace Channels.Net.Redis;
@@ -12,6 +13,14 @@ public sealed class RedisChannelLayerOptions
     /// <summary>The Redis servers (channels_redis's <c>hosts</c>); messages are sharded over them.
     /// Empty means <c>redis://localhost:6379</c>.</summary>
     public IList<RedisHost> Hosts { get; } = new List<RedisHost>();
+
+    /// <summary>
+    /// True when <see cref="Hosts"/> are seed nodes of one Redis Cluster (any reachable node suffices;
+    /// the others are discovered). Keys are then spread over the cluster by hash slot, as the cluster
+    /// decides, instead of by channels_redis's client-side sharding over several hosts: the two cannot be
+    /// combined. The keys are the same as on a single server (no hash tags are added).
+    /// </summary>
+    public bool Cluster { get; set; }
 
     /// <summary>The key prefix (<c>prefix</c>, default <c>asgi</c>). Processes that share channels must share it.</summary>
     public string Prefix { get; set; } = "asgi";
@@ -101,6 +110,11 @@ public sealed class RedisChannelLayerOptions
         foreach (var host in Hosts)
         {
             _ = RedisAddress.ToConfiguration(host);
+        }
+
+        if (Cluster)
+        {
+            ClusterSeeds.Validate(Hosts);
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider);

@@ -13,7 +13,7 @@ namespace Channels.Net.Redis.Configuration;
 /// <summary>
 /// Configuration binding of <see cref="RedisChannelLayer"/>: backend <c>Redis</c> (or
 /// <c>channels_redis.core.RedisChannelLayer</c>), options <c>Hosts</c>, <c>Prefix</c>, <c>Expiry</c>,
-/// <c>GroupExpiry</c>, <c>Capacity</c>, <c>ChannelCapacity</c>, <c>SymmetricEncryptionKeys</c>, <c>Cipher</c>.
+/// <c>GroupExpiry</c>, <c>Capacity</c>, <c>ChannelCapacity</c>, <c>SymmetricEncryptionKeys</c>, <c>Cipher</c>, <c>Cluster</c>.
 /// </summary>
 /// <remarks>
 /// <c>Hosts</c> is a list whose entries are URLs (<c>Hosts:0=redis://127.0.0.1:6379/0</c>),
@@ -24,6 +24,7 @@ namespace Channels.Net.Redis.Configuration;
 /// <c>Cipher</c> is a <see cref="MessageCipher"/> name (<c>Fernet</c>, <c>XChaCha20Poly1305</c>,
 /// <c>Aes256Gcm</c>; case, <c>-</c> and <c>_</c> ignored, so <c>xchacha20-poly1305</c> and
 /// <c>AES-256-GCM</c> are accepted too).
+/// <c>Cluster=true</c> makes the entries seed nodes of one Redis Cluster (<see cref="RedisChannelLayerOptions.Cluster"/>).
 /// </remarks>
 public sealed class RedisChannelLayerBackend : ChannelLayerBackend
 {
@@ -49,6 +50,7 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
         var rules = config.GetCapacityRules("ChannelCapacity");
         var keys = config.GetStringList("SymmetricEncryptionKeys") ?? [];
         var cipher = ReadCipher(config, defaults.Cipher);
+        var cluster = ReadCluster(config);
         config.EnsureAllKeysRead();
 
         var options = new RedisChannelLayerOptions
@@ -58,6 +60,7 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
             GroupExpiry = groupExpiry,
             Capacity = capacity,
             Cipher = cipher,
+            Cluster = cluster,
         };
         foreach (var host in hosts)
         {
@@ -172,6 +175,14 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
         }
 
         throw config.Error("Cipher", $"expected one of {string.Join(", ", Enum.GetNames<MessageCipher>())}, got '{text}'.");
+    }
+
+    private static bool ReadCluster(ChannelLayerConfigReader config)
+    {
+        var text = config.GetString("Cluster");
+        return text is null ? false
+            : bool.TryParse(text, out var cluster) ? cluster
+            : throw config.Error("Cluster", $"expected true or false, got '{text}'.");
     }
 
     private static int ParsePort(ChannelLayerConfigReader config, string key, string? text) =>

@@ -43,11 +43,17 @@ internal sealed class RedisShard : IAsyncDisposable
     private ConnectionMultiplexer? _commands;
     private volatile bool _disposed;
 
-    public RedisShard(RedisHost host, int index, TimeSpan connectTimeout, TimeSpan blockTimeout, ILogger logger)
+    public RedisShard(RedisHost host, int index, TimeSpan connectTimeout, TimeSpan blockTimeout, ILogger logger, IReadOnlyList<RedisHost>? clusterSeeds = null)
     {
         Host = host;
         Index = index;
         (_options, _database) = RedisAddress.ToConfiguration(host);
+        if (clusterSeeds is not null)
+        {
+            // A Redis Cluster: every seed node (host is the first); StackExchange.Redis finds the rest.
+            Cluster.ClusterSeeds.AddOtherSeeds(_options, clusterSeeds);
+        }
+
         _options.AbortOnConnectFail = false;
         _options.ConnectTimeout = (int)connectTimeout.TotalMilliseconds;
         _options.BacklogPolicy = BacklogPolicy.FailFast;
