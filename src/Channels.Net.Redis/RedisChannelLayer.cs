@@ -486,8 +486,30 @@ public sealed partial class RedisChannelLayer : IChannelLayer
 
     private async ValueTask<ChannelMessage> ReceivePlainAsync(string channel, CancellationToken cancellationToken)
     {
-        var shard = _shards[NextIndex(ref _receiveIndex)];
         RedisKey key = _prefix + channel;
+        if (_shards.Length == 1)
+        {
+            return (await ReceivePlainOnShardAsync(_shards[0], key, untilTimeout: false, cancellationToken).ConfigureAwait(false))!;
+        }
+
+        // Plain channels are written round-robin over the hosts: wait on each host in turn for one
+        // BlockingPopTimeout (as channels_redis does), so a message on any host is found.
+        while (true)
+        {
+            var shard = _shards[NextIndex(ref _receiveIndex)];
+            if (await ReceivePlainOnShardAsync(shard, key, untilTimeout: true, cancellationToken).ConfigureAwait(false) is { } message)
+            {
+                return message;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Pops <paramref name="key"/> on one host; with <paramref name="untilTimeout"/>, returns null when a
+    /// blocking pop times out empty, otherwise waits there until a message comes.
+    /// </summary>
+    private async ValueTask<ChannelMessage?> ReceivePlainOnShardAsync(RedisShard shard, RedisKey key, bool untilTimeout, CancellationToken cancellationToken)
+    {
         var connection = await RunAsync(shard, async _ => await shard.RentBlockingAsync().ConfigureAwait(false)).ConfigureAwait(false);
         var returned = false;
         var refused = 0;
@@ -537,6 +559,11 @@ public sealed partial class RedisChannelLayer : IChannelLayer
 
                 if (result.IsNull)
                 {
+                    if (untilTimeout)
+                    {
+                        return null;
+                    }
+
                     continue;
                 }
 
