@@ -60,7 +60,6 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     private readonly GroupSendPlanner _planner;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly string _localMarker;
     private int _sendIndex = -1;
     private int _receiveIndex = -1;
     private volatile bool _disposed;
@@ -86,7 +85,6 @@ public sealed partial class RedisChannelLayer : IChannelLayer
             : [.. hosts.Select((host, i) => new RedisShard(host, i, options.ConnectTimeout, options.BlockingPopTimeout, _logger))];
         _modeChecked = new bool[_shards.Length];
         ClientPrefix = Guid.NewGuid().ToString("N");
-        _localMarker = ClientPrefix + "!";
         _localKeys = new LocalKeys(_prefix, ClientPrefix, _shards.Length);
         _planner = new GroupSendPlanner(_prefix, _capacities, _localKeys, _shards.Length);
 
@@ -322,11 +320,8 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     }
 
     /// <summary>True when a send to this layer's process-local <paramref name="channel"/> would now skip Redis (tests watch the switch).</summary>
-    internal bool DeliversInProcess(string channel)
-    {
-        var bang = channel.IndexOf('!', StringComparison.Ordinal);
-        return bang >= 0 && _localKeys.IsOwn(channel.AsSpan(0, bang + 1)) && _localKeys.Get(channel.AsSpan(0, bang + 1)).DeliversInProcess;
-    }
+    internal bool DeliversInProcess(string channel) =>
+        IsOwnLocalChannel(channel) && _localKeys.Get(channel.AsSpan(0, channel.IndexOf('!', StringComparison.Ordinal) + 1)).DeliversInProcess;
 
     /// <summary>Stops the receive pumps, fails waiting receives with <see cref="ObjectDisposedException"/>, closes every connection.</summary>
     public async ValueTask DisposeAsync()
@@ -659,7 +654,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     private bool IsOwnLocalChannel(string channel)
     {
         var bang = channel.IndexOf('!', StringComparison.Ordinal);
-        return bang >= 0 && channel.AsSpan(0, bang + 1).EndsWith(_localMarker, StringComparison.Ordinal);
+        return bang >= 0 && _localKeys.IsOwn(channel.AsSpan(0, bang + 1));
     }
 
     private DecodedMessage? TryDecode(RedisKey key, ReadOnlySpan<byte> member)

@@ -44,7 +44,7 @@ internal sealed class ReceivePump : IAsyncDisposable
     }
 
     /// <summary>True while the pump runs and its last attempt to reach Redis did not fail.</summary>
-    public bool IsReading => _loop is not null && !_failing;
+    public bool IsReading => _loop is { IsCompleted: false } && !_failing;
 
     /// <summary>Makes sure <paramref name="key"/> is read (a new key is picked up by the next pop).</summary>
     public void EnsureKey(LocalKey key)
