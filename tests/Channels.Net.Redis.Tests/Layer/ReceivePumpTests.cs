@@ -16,7 +16,7 @@ public abstract class ReceivePumpTests(RedisServer server)
     {
         const int channels = 5;
         const int perChannel = 300; // 1,500 messages under one key: twelve pops of 128
-        await using var receiver = NewLayer("pump", capacity: 2_000);
+        await using var receiver = NewLayer(NewPrefix("pump"), capacity: 2_000);
         await using var sender = NewLayer(receiver.Options.Prefix, capacity: 2_000);
         var names = new string[channels];
         for (var c = 0; c < channels; c++)
@@ -42,7 +42,7 @@ public abstract class ReceivePumpTests(RedisServer server)
     [Fact]
     public async Task Group_sends_arriving_while_a_batch_is_handed_over_keep_their_order()
     {
-        await using var receiver = NewLayer("pumpgroup", capacity: 1_000);
+        await using var receiver = NewLayer(NewPrefix("pumpgroup"), capacity: 1_000);
         await using var sender = NewLayer(receiver.Options.Prefix, capacity: 1_000);
         var group = $"pump{Guid.NewGuid():N}";
         var names = new string[50];
@@ -65,7 +65,7 @@ public abstract class ReceivePumpTests(RedisServer server)
     [Fact]
     public async Task Keys_of_several_prefixes_are_all_read()
     {
-        await using var receiver = NewLayer("pumpkeys");
+        await using var receiver = NewLayer(NewPrefix("pumpkeys"));
         await using var sender = NewLayer(receiver.Options.Prefix);
         var names = new List<string>();
         for (var k = 0; k < 4; k++)
@@ -88,7 +88,7 @@ public abstract class ReceivePumpTests(RedisServer server)
     [Fact]
     public async Task Own_sends_go_in_process_only_once_their_backlog_in_Redis_is_drained()
     {
-        await using var layer = NewLayer("pumpswitch", capacity: 400);
+        await using var layer = NewLayer(NewPrefix("pumpswitch"), capacity: 400);
         var channel = await layer.NewChannelAsync();
         for (var i = 0; i < 150; i++)
         {
@@ -110,17 +110,20 @@ public abstract class ReceivePumpTests(RedisServer server)
         }
     }
 
+    /// <summary>A layer on the fixture's server; layers that share channels must share <paramref name="prefix"/>.</summary>
     private RedisChannelLayer NewLayer(string prefix, int capacity = 100)
     {
         var options = new RedisChannelLayerOptions
         {
-            Prefix = prefix.EndsWith('-') ? prefix : $"{prefix}{Guid.NewGuid():N}-",
+            Prefix = prefix,
             Capacity = capacity,
             BlockingPopTimeout = TimeSpan.FromSeconds(1),
         };
         options.Hosts.Add(RedisHost.FromAddress(server.Url));
         return new RedisChannelLayer(options);
     }
+
+    private static string NewPrefix(string name) => $"{name}{Guid.NewGuid():N}";
 
     private static ChannelMessage Numbered(int seq) => ChannelMessage.Create("test.message", [new("seq", (long)seq)]);
 
