@@ -30,6 +30,7 @@ internal sealed class PubSubShard : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ChannelMessageQueue> _subscribed = new(StringComparer.Ordinal);
     private volatile ConnectionMultiplexer? _connection;
     private volatile bool _disposed;
+    private int _handing;
 
     /// <param name="host">The host.</param>
     /// <param name="connectTimeout">How long a connection attempt may take.</param>
@@ -172,8 +173,52 @@ internal sealed class PubSubShard : IAsyncDisposable
         }
 
         // Messages that arrived since the SUBSCRIBE went out wait in the queue: none is lost.
-        queue.OnMessage(message => _deliver(redisChannel, message.Message));
+        queue.OnMessage(message =>
+        {
+            Interlocked.Increment(ref _handing);
+            try
+            {
+                _deliver(redisChannel, message.Message);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _handing);
+            }
+        });
         _subscribed[redisChannel] = queue;
+    }
+
+    /// <summary>
+    /// Waits until every message Redis pushed to this process before the call has been handed on: a
+    /// <c>SUBSCRIBE</c>'s reply on the subscription connection comes back after every message Redis wrote to it before,
+    /// and each Redis channel's queue is then read to its end (what <see cref="RedisPubSubChannelLayer.FlushAsync"/>
+    /// needs so that nothing published before a flush is delivered after it).
+    /// </summary>
+    public async Task QuiesceAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is not { } connection || _subscribed.IsEmpty)
+        {
+            return;
+        }
+
+        try
+        {
+            // A SUBSCRIBE's reply travels on the subscription connection, behind every message pushed before it.
+            var subscriber = connection.GetSubscriber();
+            var marker = RedisChannel.Literal("__channels.net__quiesce__" + Guid.NewGuid().ToString("N"));
+            var queue = await subscriber.SubscribeAsync(marker).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await queue.UnsubscribeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+        {
+            return; // Nothing more arrives from a lost connection; what is queued is drained below.
+        }
+
+        while (Volatile.Read(ref _handing) != 0 || _subscribed.Values.Any(static q => q.TryGetCount(out var count) && count > 0))
+        {
+            await Task.Yield();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 
     private async Task UnsubscribeCoreAsync(string redisChannel, ChannelMessageQueue queue)

@@ -271,6 +271,14 @@ public sealed class RedisPubSubChannelLayer : IChannelLayer
     {
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
+
+        // What was published before the flush may still be on its way from Redis: take it in first, so
+        // the flush drops it too.
+        foreach (var shard in _shards)
+        {
+            await shard.QuiesceAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         string[] groupChannels;
         lock (_state)
         {
