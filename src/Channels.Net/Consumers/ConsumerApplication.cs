@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Channels.Net.Consumers;
@@ -12,6 +13,13 @@ public sealed class ConsumerApplication<TConsumer> : IChannelApplication
     where TConsumer : ConsumerBase
 {
     private static readonly ObjectFactory s_factory = ActivatorUtilities.CreateFactory(typeof(TConsumer), Type.EmptyTypes);
+
+    // A consumer whose only constructor takes nothing needs no services to be built, so the connection's
+    // service scope is not created for it (it is, as soon as anything asks for Scope.RequestServices).
+    private static readonly Func<TConsumer>? s_new = typeof(TConsumer).GetConstructors() is [{ } only] && only.GetParameters().Length == 0
+        ? Expression.Lambda<Func<TConsumer>>(Expression.New(only)).Compile()
+        : null;
+
     private readonly Action<TConsumer>? _configure;
 
     /// <summary>Creates the application; <paramref name="configure"/> runs on each new consumer before it starts.</summary>
@@ -26,9 +34,9 @@ public sealed class ConsumerApplication<TConsumer> : IChannelApplication
     public ValueTask RunAsync(ChannelScope scope, IChannelSession session)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        var consumer = (TConsumer)s_factory(scope.RequestServices, null);
+        var consumer = s_new is { } create ? create() : (TConsumer)s_factory(scope.RequestServices, null);
         _configure?.Invoke(consumer);
-        return consumer.RunAsync(scope, session);
+        return new ValueTask(consumer.RunAsync(scope, session));
     }
 
     /// <inheritdoc />

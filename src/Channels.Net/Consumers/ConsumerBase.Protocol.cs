@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Channels.Net.Layers;
 
 namespace Channels.Net.Consumers;
@@ -17,10 +16,11 @@ public abstract partial class ConsumerBase
     private protected IHttpSession HttpSession =>
         Session as IHttpSession ?? throw new InvalidOperationException($"{GetType().Name} is not serving an HTTP request (scope type '{Scope.Type}').");
 
-    /// <summary>Reads the client's events into the inbox until the client is gone.</summary>
-    private protected virtual Task ReadClientAsync(ChannelWriter<ConsumerEvent> inbox, CancellationToken cancellationToken) => Session switch
+    /// <summary>Reads the client's events into the inbox until the client is gone or <paramref name="cancellationToken"/>
+    /// (the consumer's own) is cancelled; null for a WebSocket, which the inbox reads itself.</summary>
+    private Task? ReadClientAsync(ConsumerInbox inbox, CancellationToken cancellationToken) => Session switch
     {
-        IWebSocketSession webSocket => ReadWebSocketAsync(webSocket, inbox, cancellationToken),
+        IWebSocketSession => null,
         IHttpSession http => ReadHttpAsync(http, inbox, cancellationToken),
         IWorkerSession worker => ReadWorkerAsync(worker, inbox, cancellationToken),
         _ => throw new InvalidOperationException($"{GetType().Name} cannot serve a session of type {Session.GetType()}."),
@@ -125,52 +125,17 @@ public abstract partial class ConsumerBase
         }
     }
 
-    private async Task ReadWebSocketAsync(IWebSocketSession session, ChannelWriter<ConsumerEvent> inbox, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            WebSocketEvent e;
-            try
-            {
-                e = await session.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // A session that cannot be read is a connection that is gone: end the consumer (1006),
-                // rather than leave it waiting for events that will never come.
-                LogBackgroundFailed(Logger, ex, GetType().Name);
-                OnClientGone(1006);
-                return;
-            }
-
-            if (e.Kind == WebSocketEventKind.Disconnect)
-            {
-                OnClientGone(e.Code);
-                return;
-            }
-
-            try
-            {
-                await inbox.WriteAsync(ConsumerEvent.FromClient(e), cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException)
-            {
-                // The loop has ended; keep reading (and dropping) until the disconnect tells its code.
-            }
-        }
-    }
-
-    private async Task ReadHttpAsync(IHttpSession session, ChannelWriter<ConsumerEvent> inbox, CancellationToken cancellationToken)
+    private async Task ReadHttpAsync(IHttpSession session, ConsumerInbox inbox, CancellationToken cancellationToken)
     {
         // The client leaving is seen here, whether it leaves while sending the body or while the
         // response streams: the loop must hear of it, or an idle streaming consumer waits forever.
-        using var gone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Aborted);
+        // cancellationToken is the consumer's own, which the session's Aborted cancels too.
         try
         {
             using var body = new MemoryStream();
             while (true)
             {
-                var chunk = await session.ReceiveBodyAsync(gone.Token).ConfigureAwait(false);
+                var chunk = await session.ReceiveBodyAsync(cancellationToken).ConfigureAwait(false);
                 if (body.Length + chunk.Body.Length > MaxRequestBodyBytes)
                 {
                     throw new InvalidOperationException($"The request body is larger than {MaxRequestBodyBytes} bytes.");
@@ -183,46 +148,50 @@ public abstract partial class ConsumerBase
                 }
             }
 
-            await inbox.WriteAsync(ConsumerEvent.FromRequestBody(body.ToArray()), gone.Token).ConfigureAwait(false);
+            inbox.TryPostClient(ConsumerEvent.FromRequestBody(body.ToArray()));
 
             // The request is read; the client can still go away while the response streams.
-            await Task.Delay(Timeout.Infinite, gone.Token).ConfigureAwait(false);
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception) when (session.Aborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception) when (session.Aborted.IsCancellationRequested)
         {
             OnClientGone(1000);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not ChannelClosedException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A body too large, a broken session: end the consumer with a 500 instead of leaving it waiting.
-            inbox.TryComplete(ex);
+            inbox.Complete(ex);
         }
     }
 
-    private async Task ReadWorkerAsync(IWorkerSession session, ChannelWriter<ConsumerEvent> inbox, CancellationToken cancellationToken)
+    private async Task ReadWorkerAsync(IWorkerSession session, ConsumerInbox inbox, CancellationToken cancellationToken)
     {
-        // The worker stopping (session.Aborted) ends the consumer, as a client leaving does.
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Aborted);
+        // The worker stopping (session.Aborted, which cancels the consumer's own cancellationToken too) ends
+        // the consumer, as a client leaving does.
         try
         {
             while (true)
             {
-                var message = await session.ReceiveAsync(stopping.Token).ConfigureAwait(false);
+                var message = await session.ReceiveAsync(cancellationToken).ConfigureAwait(false);
 
                 // One message at a time: the next stays on the channel until this one was handled, so a
                 // consumer that ends (a handler failed, the worker stops) drops no message queued behind it.
                 var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                await inbox.WriteAsync(ConsumerEvent.FromWorker(message, handled), stopping.Token).ConfigureAwait(false);
-                await handled.Task.WaitAsync(stopping.Token).ConfigureAwait(false);
+                if (!inbox.TryPostClient(ConsumerEvent.FromWorker(message, handled)))
+                {
+                    return; // The loop has ended.
+                }
+
+                await handled.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception) when (session.Aborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception) when (session.Aborted.IsCancellationRequested)
         {
             OnClientGone(1000);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not ChannelClosedException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            inbox.TryComplete(new InvalidOperationException($"Receiving on worker channel '{Scope.Channel}' failed: {ex.Message}", ex));
+            inbox.Complete(new InvalidOperationException($"Receiving on worker channel '{Scope.Channel}' failed: {ex.Message}", ex));
         }
     }
 

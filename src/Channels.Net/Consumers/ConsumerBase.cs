@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Channels.Net.Consumers.Dispatch;
 using Channels.Net.Layers;
 using Channels.Net.Layers.Configuration;
@@ -23,18 +22,19 @@ namespace Channels.Net.Consumers;
 /// </remarks>
 public abstract partial class ConsumerBase
 {
-    /// <summary>How many events may wait for the loop; a full inbox slows the client reader and the layer pump (backpressure).</summary>
-    internal const int InboxCapacity = 64;
-
     /// <summary>How long an ending WebSocket consumer waits for its session's disconnect event.</summary>
     private static readonly TimeSpan ReaderGrace = TimeSpan.FromSeconds(2);
 
     private readonly EventHandlerTable _handlers;
-    private Channel<ConsumerEvent>? _inbox;
+    private ConsumerInbox? _inbox;
+    private TaskCompletionSource? _ended;
+    private Task? _reader;
+
+    // The consumer's own token source, linked to the session's; none when the session lets the consumer
+    // cancel the session's token itself (IAbortableSession, as ASP.NET Core's WebSocket session does).
     private CancellationTokenSource? _abort;
-    private CancellationTokenSource? _stopReading;
     private ConsumerChannelLayer? _layer;
-    private string? _channelName;
+    private ILogger? _logger;
     private int _endCode = 1000;
     private bool _endCodeFinal;
     private volatile bool _clientGone;
@@ -56,13 +56,32 @@ public abstract partial class ConsumerBase
 
     /// <summary>This consumer's own channel on the layer (Django's <c>self.channel_name</c>).</summary>
     /// <exception cref="InvalidChannelLayerException">No channel layer is configured.</exception>
-    public string ChannelName => _channelName ?? throw NoLayer();
+    public string ChannelName => _layer?.ChannelName ?? throw NoLayer();
 
     /// <summary>Cancelled when the client is gone or the server stops; pass it to slow work.</summary>
-    protected CancellationToken Aborted => _abort?.Token ?? CancellationToken.None;
+    protected CancellationToken Aborted => _abort?.Token ?? (Session is { } session ? session.Aborted : CancellationToken.None);
 
-    /// <summary>A logger named after the consumer's type.</summary>
-    protected ILogger Logger { get; private set; } = NullLogger.Instance;
+    /// <summary>A logger named after the consumer's type (made the first time it is used).</summary>
+    protected ILogger Logger => _logger ?? CreateLogger();
+
+    /// <summary><see cref="Aborted"/>, for the inbox's layer receive.</summary>
+    internal CancellationToken AbortedToken => Aborted;
+
+    /// <summary>True once <see cref="Aborted"/> is cancelled (or the consumer has ended).</summary>
+    internal bool IsAbortRequested
+    {
+        get
+        {
+            try
+            {
+                return Aborted.IsCancellationRequested;
+            }
+            catch (ObjectDisposedException)
+            {
+                return true;
+            }
+        }
+    }
 
     /// <summary>The server side of the connection.</summary>
     private protected IChannelSession Session { get; private set; } = null!;
@@ -71,8 +90,8 @@ public abstract partial class ConsumerBase
 
     private protected bool ClientGone => _clientGone;
 
-    /// <summary>Serves one connection from start to end.</summary>
-    internal async ValueTask RunAsync(ChannelScope scope, IChannelSession session)
+    /// <summary>Serves one connection from start to end: the task completes when the consumer has ended.</summary>
+    internal Task RunAsync(ChannelScope scope, IChannelSession session)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(session);
@@ -83,48 +102,195 @@ public abstract partial class ConsumerBase
 
         Scope = scope;
         Session = session;
-        Logger = scope.RequestServices.GetService<ILoggerFactory>()?.CreateLogger(GetType()) ?? NullLogger.Instance;
-        _abort = CancellationTokenSource.CreateLinkedTokenSource(session.Aborted);
 
-        // The reader is not tied to Aborted: the session reports a vanished client as a disconnect
-        // event carrying the real close code, which the reader must still see.
-        _stopReading = new CancellationTokenSource();
-        _inbox = Channel.CreateBounded<ConsumerEvent>(new BoundedChannelOptions(InboxCapacity)
+        // The one token source of the consumer (Aborted): cancelled when the session is aborted or the
+        // consumer ends. The WebSocket reader is not tied to it: the session reports a vanished client as a
+        // disconnect event carrying the real close code, which the reader must still see.
+        if (session is not IAbortableSession)
         {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+            _abort = CancellationTokenSource.CreateLinkedTokenSource(session.Aborted);
+        }
 
-        Task? reader = null, pump = null;
+        _ended = new TaskCompletionSource();
+        _ = StartAsync();
+        return _ended.Task;
+    }
+
+    /// <summary>
+    /// The consumer's one ordered loop: handles the events that are ready, one at a time, and returns when there
+    /// are none, or when a handler did not complete at once; the inbox starts it again (on the thread pool) when
+    /// the next event arrives or the handler completes. So an idle consumer keeps no frame of its own, and a busy
+    /// one allocates nothing per event. When the consumer is over, ends it.
+    /// </summary>
+    internal void Process()
+    {
+        try
+        {
+            if (_inbox!.TakeFinishedHandler(out var finished, out var done) && !Finish(new ValueTask(finished), done))
+            {
+                return;
+            }
+
+            while (!_clientGone)
+            {
+                var next = _inbox.Take(out var e);
+                if (next == ConsumerInbox.Next.Idle)
+                {
+                    return;
+                }
+
+                if (next == ConsumerInbox.Next.End)
+                {
+                    break;
+                }
+
+                ValueTask handling;
+                try
+                {
+                    handling = e.Message is { } message ? DispatchMessageAsync(message) : HandleClientEventAsync(e);
+                }
+                catch (Exception ex)
+                {
+                    handling = ValueTask.FromException(ex);
+                }
+
+                if (!handling.IsCompleted)
+                {
+                    _inbox.AwaitHandler(handling.AsTask(), e);
+                    return;
+                }
+
+                if (!Finish(handling, e))
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // The inbox failed (its layer receive did): end the consumer.
+            _ = EndAfterErrorAsync(ex);
+            return;
+        }
+
+        _ = EndAsync();
+    }
+
+    private async Task StartAsync()
+    {
         try
         {
             await AttachLayerAsync().ConfigureAwait(false);
-            reader = ReadClientAsync(_inbox.Writer, _stopReading.Token);
-            if (_layer is not null)
-            {
-                pump = PumpLayerAsync(_layer.Inner, _channelName!, _inbox.Writer, _abort.Token);
-            }
-
-            await DispatchLoopAsync(_inbox.Reader).ConfigureAwait(false);
+            _inbox = new ConsumerInbox(this, Session as IWebSocketSession, _layer?.Inner);
+            _reader = ReadClientAsync(_inbox, Aborted);
+            _inbox.Start();
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !_abort.IsCancellationRequested)
+        catch (Exception ex)
         {
-            LogConsumerFailed(Logger, ex, GetType().Name);
+            await EndAfterErrorAsync(ex).ConfigureAwait(false);
+            return;
+        }
+
+        Process();
+    }
+
+    /// <summary>Finishes a handler that completed; false when the consumer ends (it then ends it).</summary>
+    private bool Finish(ValueTask handling, ConsumerEvent e)
+    {
+        try
+        {
+            handling.GetAwaiter().GetResult();
+        }
+        catch (StopConsumerException)
+        {
+            LogStopped(Logger, GetType().Name, e.Describe());
+            _ = StopThenEndAsync();
+            return false;
+        }
+        catch (OperationCanceledException) when (Aborted.IsCancellationRequested)
+        {
+            _ = EndAsync(); // The client left while the handler ran; disconnect runs next.
+            return false;
+        }
+        catch (Exception ex)
+        {
+            LogHandlerFailed(Logger, ex, GetType().Name, e.Describe());
+            _ = FailThenEndAsync();
+            return false;
+        }
+
+        if (e.Message is null)
+        {
+            _inbox!.OnClientEventHandled();
+        }
+
+        e.Handled?.TrySetResult();
+        return true;
+    }
+
+    /// <summary>A handler asked to stop: close normally, then end.</summary>
+    private async Task StopThenEndAsync()
+    {
+        try
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await EndAfterErrorAsync(ex).ConfigureAwait(false);
+            return;
+        }
+
+        await EndAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A handler failed (already logged): close 1011 / answer 500, then end.</summary>
+    private async Task FailThenEndAsync()
+    {
+        await FailAsync().ConfigureAwait(false);
+        await EndAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The consumer itself failed (starting, stopping, or its layer receive): logged and closed 1011 /
+    /// answered 500, unless it is the cancellation of a consumer whose client left; then ended.</summary>
+    private async Task EndAfterErrorAsync(Exception error)
+    {
+        if (error is not OperationCanceledException || !Aborted.IsCancellationRequested)
+        {
+            LogConsumerFailed(Logger, error, GetType().Name);
             await FailAsync().ConfigureAwait(false);
         }
-        finally
+
+        await EndAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Ends the consumer, once: disconnect runs, its groups are left, and <see cref="RunAsync"/> completes.</summary>
+    private async Task EndAsync()
+    {
+        try
         {
-            await _abort.CancelAsync().ConfigureAwait(false);
-            _inbox.Writer.TryComplete();
-            if (reader is not null && Session is IWebSocketSession)
+            if (_abort is not null)
             {
-                // A closed WebSocket reports its disconnect (with its code) promptly; wait a little for it.
-                await Task.WhenAny(reader, Task.Delay(ReaderGrace)).ConfigureAwait(false);
+                await _abort.CancelAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                CancelAborted();
             }
 
-            await _stopReading.CancelAsync().ConfigureAwait(false);
-            await ObserveAsync(reader).ConfigureAwait(false);
-            await ObserveAsync(pump).ConfigureAwait(false);
+            if (_inbox is not null)
+            {
+                _inbox.Complete();
+                if (_inbox.WhenReaderEnds() is { IsCompleted: false } readerEnds)
+                {
+                    // A closed WebSocket reports its disconnect (with its code) promptly; wait a little for it.
+                    await Task.WhenAny(readerEnds, Task.Delay(ReaderGrace)).ConfigureAwait(false);
+                }
+
+                _inbox.Detach();
+            }
+
+            await ObserveAsync(_reader).ConfigureAwait(false);
             await EndOnceAsync(_endCode).ConfigureAwait(false);
             if (_layer is not null)
             {
@@ -137,9 +303,11 @@ public abstract partial class ConsumerBase
                     LogLeaveGroupsFailed(Logger, ex, GetType().Name);
                 }
             }
-
-            _abort.Dispose();
-            _stopReading.Dispose();
+        }
+        finally
+        {
+            _abort?.Dispose();
+            _ended!.TrySetResult();
         }
     }
 
@@ -156,8 +324,43 @@ public abstract partial class ConsumerBase
         }
 
         _clientGone = true;
-        _abort?.Cancel();
-        _inbox?.Writer.TryComplete();
+        CancelAborted();
+        _inbox?.Complete();
+    }
+
+    /// <summary>Cancels <see cref="Aborted"/>.</summary>
+    private void CancelAborted()
+    {
+        try
+        {
+            if (_abort is not null)
+            {
+                _abort.Cancel();
+            }
+            else
+            {
+                (Session as IAbortableSession)?.AbortApplication();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The consumer has ended: a late disconnect from its reader changes nothing.
+        }
+    }
+
+    /// <summary>The inbox's client reader saw the disconnect.</summary>
+    internal void OnClientGoneFromReader(int code) => OnClientGone(code);
+
+    /// <summary>The inbox's client reader failed: a session that cannot be read is a connection that is gone
+    /// (1006), rather than one left waiting for events that will never come.</summary>
+    internal void OnReaderFailed(Exception exception)
+    {
+        if (exception is not OperationCanceledException)
+        {
+            LogBackgroundFailed(Logger, exception, GetType().Name);
+        }
+
+        OnClientGone(1006);
     }
 
     /// <summary>Dispatches a channel-layer message to the consumer's handler for its <c>type</c>.</summary>
@@ -174,13 +377,23 @@ public abstract partial class ConsumerBase
     /// <summary>Checks the consumer type's handlers now (hosting calls it at start-up).</summary>
     internal static void ValidateHandlers(Type consumerType) => EventHandlerTable.For(consumerType);
 
+    private ILogger CreateLogger()
+    {
+        if (Scope is null)
+        {
+            return NullLogger.Instance; // Not serving a connection yet.
+        }
+
+        return _logger = Scope.ApplicationServices.GetService<ILoggerFactory>()?.CreateLogger(GetType()) ?? NullLogger.Instance;
+    }
+
     private protected Exception NoLayer() => new InvalidChannelLayerException(
         $"{GetType().Name} has no channel layer: none is configured under the alias '{ChannelLayerAlias}'. " +
         $"Configure ChannelLayers:{ChannelLayerAlias}:Backend (for example InMemory) or AddChannels(c => c.AddInMemoryLayer()).");
 
     private async ValueTask AttachLayerAsync()
     {
-        var manager = Scope.RequestServices.GetService<IChannelLayerManager>();
+        var manager = Scope.ApplicationServices.GetService<IChannelLayerManager>();
         var layer = manager?.GetLayerOrDefault(ChannelLayerAlias);
         if (layer is null)
         {
@@ -192,52 +405,8 @@ public abstract partial class ConsumerBase
             return;
         }
 
-        _channelName = await layer.NewChannelAsync(cancellationToken: _abort!.Token).ConfigureAwait(false);
-        _layer = new ConsumerChannelLayer(layer, _channelName);
-    }
-
-    private async Task DispatchLoopAsync(ChannelReader<ConsumerEvent> inbox)
-    {
-        while (await inbox.WaitToReadAsync().ConfigureAwait(false))
-        {
-            while (!_clientGone && inbox.TryRead(out var e))
-            {
-                try
-                {
-                    if (e.Message is not null)
-                    {
-                        await DispatchMessageAsync(e.Message).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await HandleClientEventAsync(e).ConfigureAwait(false);
-                    }
-
-                    e.Handled?.TrySetResult();
-                }
-                catch (StopConsumerException)
-                {
-                    LogStopped(Logger, GetType().Name, e.Describe());
-                    await StopAsync().ConfigureAwait(false);
-                    return;
-                }
-                catch (OperationCanceledException) when (_abort!.IsCancellationRequested)
-                {
-                    return; // The client left while the handler ran; disconnect runs next.
-                }
-                catch (Exception ex)
-                {
-                    LogHandlerFailed(Logger, ex, GetType().Name, e.Describe());
-                    await FailAsync().ConfigureAwait(false);
-                    return;
-                }
-            }
-
-            if (_clientGone)
-            {
-                return;
-            }
-        }
+        var channelName = await layer.NewChannelAsync(cancellationToken: Aborted).ConfigureAwait(false);
+        _layer = new ConsumerChannelLayer(layer, channelName);
     }
 
     /// <summary>A handler asked to stop: close the connection normally.</summary>
@@ -291,24 +460,6 @@ public abstract partial class ConsumerBase
         }
     }
 
-    /// <summary>Moves the consumer's layer messages into the inbox. If the layer fails, the inbox is
-    /// completed with the error, so the loop ends the consumer instead of it going deaf silently.</summary>
-    private static async Task PumpLayerAsync(IChannelLayer layer, string channel, ChannelWriter<ConsumerEvent> inbox, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                var message = await layer.ReceiveAsync(channel, cancellationToken).ConfigureAwait(false);
-                await inbox.WriteAsync(ConsumerEvent.FromLayer(message), cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not ChannelClosedException)
-        {
-            inbox.TryComplete(new InvalidOperationException($"Receiving from the channel layer on '{channel}' failed: {ex.Message}", ex));
-        }
-    }
-
     private async ValueTask ObserveAsync(Task? task)
     {
         if (task is null)
@@ -320,9 +471,9 @@ public abstract partial class ConsumerBase
         {
             await task.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
-            // The loop is ending: these are how the reader and the pump are told.
+            // The loop is ending: this is how the reader is told.
         }
         catch (Exception ex)
         {
@@ -342,6 +493,6 @@ public abstract partial class ConsumerBase
     [LoggerMessage(103, LogLevel.Debug, "Consumer {Consumer} stopped from '{EventType}'.")]
     private static partial void LogStopped(ILogger logger, string consumer, string eventType);
 
-    [LoggerMessage(104, LogLevel.Error, "Consumer {Consumer}: the client reader or the layer pump failed.")]
+    [LoggerMessage(104, LogLevel.Error, "Consumer {Consumer}: reading its client failed.")]
     private static partial void LogBackgroundFailed(ILogger logger, Exception exception, string consumer);
 }

@@ -9,10 +9,13 @@ namespace Channels.Net.Consumers;
 /// </summary>
 internal sealed class ConsumerChannelLayer(IChannelLayer inner, string channelName) : IChannelLayer
 {
-    // Usually one or two groups: a small list under a lock costs far less per connection than a concurrent dictionary.
-    private readonly List<string> _groups = [];
+    // Usually one group: a small inline set under a lock costs far less per connection than a concurrent dictionary.
+    private NameSet _groups;
 
     public IChannelLayer Inner { get; } = inner;
+
+    /// <summary>The consumer's channel.</summary>
+    public string ChannelName => channelName;
 
     public ChannelLayerExtensions Extensions => Inner.Extensions;
 
@@ -30,12 +33,9 @@ internal sealed class ConsumerChannelLayer(IChannelLayer inner, string channelNa
         await Inner.GroupAddAsync(group, channel, cancellationToken).ConfigureAwait(false);
         if (string.Equals(channel, channelName, StringComparison.Ordinal))
         {
-            lock (_groups)
+            lock (this)
             {
-                if (!_groups.Contains(group))
-                {
-                    _groups.Add(group);
-                }
+                _groups.Add(group);
             }
         }
     }
@@ -45,7 +45,7 @@ internal sealed class ConsumerChannelLayer(IChannelLayer inner, string channelNa
         await Inner.GroupDiscardAsync(group, channel, cancellationToken).ConfigureAwait(false);
         if (string.Equals(channel, channelName, StringComparison.Ordinal))
         {
-            lock (_groups)
+            lock (this)
             {
                 _groups.Remove(group);
             }
@@ -61,9 +61,9 @@ internal sealed class ConsumerChannelLayer(IChannelLayer inner, string channelNa
     public async ValueTask LeaveAllGroupsAsync()
     {
         string[] groups;
-        lock (_groups)
+        lock (this)
         {
-            groups = [.. _groups];
+            groups = _groups.ToArray();
             _groups.Clear();
         }
 

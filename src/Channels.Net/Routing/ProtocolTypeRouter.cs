@@ -60,14 +60,14 @@ public sealed class ProtocolTypeRouter : INestedChannelApplication, IEnumerable<
     }
 
     /// <inheritdoc />
-    public async ValueTask RunAsync(ChannelScope scope, IChannelSession session)
+    /// <remarks>Not an async method: the chosen application's run is returned as it is, so a connection keeps no frame of the router's.</remarks>
+    public ValueTask RunAsync(ChannelScope scope, IChannelSession session)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(session);
         if (_map.TryGet(scope.Type, out var application))
         {
-            await application.RunAsync(scope, session).ConfigureAwait(false);
-            return;
+            return application.RunAsync(scope, session);
         }
 
         var repr = PythonRepr.Of(scope.Type ?? "");
@@ -76,7 +76,7 @@ public sealed class ProtocolTypeRouter : INestedChannelApplication, IEnumerable<
             RoutingLog.NoApplicationForScopeType(logger, repr);
         }
 
-        await session.RejectAsync(404, $"No application configured for scope type {repr}").ConfigureAwait(false);
+        return session.RejectAsync(404, $"No application configured for scope type {repr}");
     }
 
     /// <summary>The scope types and their applications.</summary>

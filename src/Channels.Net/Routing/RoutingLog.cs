@@ -8,7 +8,7 @@ internal static partial class RoutingLog
 {
     /// <summary>The logger for <typeparamref name="TRouter"/> from the connection's services, or null when there is none.</summary>
     public static ILogger? For<TRouter>(ChannelScope scope) =>
-        scope.RequestServices?.GetService<ILogger<TRouter>>();
+        scope.ApplicationServices?.GetService<ILogger<TRouter>>();
 
     /// <summary>Information for a WebSocket; Debug for HTTP, where most requests (static files, APIs)
     /// legitimately pass through the channels router to the rest of the pipeline.</summary>

@@ -187,11 +187,11 @@ public sealed class URLPattern
     /// Matches <paramref name="path"/> (Django's <c>pattern.match</c>): the rest of the path after the
     /// match, the positional args and the kwargs (without <see cref="DefaultKwargs"/>).
     /// </summary>
-    internal bool TryMatch(string path, out string remaining, out List<object> args, out Dictionary<string, object> kwargs)
+    internal bool TryMatch(string path, out string remaining, out object[] args, out RouteKwargs kwargs)
     {
         remaining = "";
         args = [];
-        kwargs = new Dictionary<string, object>(StringComparer.Ordinal);
+        kwargs = RouteKwargs.Empty;
         if (_regex is null)
         {
             if (IsEndpoint ? string.Equals(Pattern, path, StringComparison.Ordinal) : path.StartsWith(Pattern, StringComparison.Ordinal))
@@ -209,6 +209,9 @@ public sealed class URLPattern
             return false;
         }
 
+        // Group names are distinct in a .NET regex, so each name is set once.
+        var captured = _namedGroups.Length == 0 ? [] : new KeyValuePair<string, object>[_namedGroups.Length];
+        var count = 0;
         for (var i = 0; i < _namedGroups.Length; i++)
         {
             var group = match.Groups[_namedGroups[i]];
@@ -217,7 +220,7 @@ public sealed class URLPattern
                 // Django leaves out named groups that did not take part in the match.
                 if (group.Success)
                 {
-                    kwargs[_groupNames[i]] = group.Value;
+                    captured[count++] = new(_groupNames[i], group.Value);
                 }
             }
             else
@@ -228,17 +231,20 @@ public sealed class URLPattern
                     return false;
                 }
 
-                kwargs[_groupNames[i]] = value;
+                captured[count++] = new(_groupNames[i], value);
             }
         }
 
+        kwargs = RouteKwargs.Of(count == captured.Length ? captured : captured[..count]);
+
         // Any named group, even one that did not match, means unnamed groups are ignored.
-        if (_namedGroups.Length == 0)
+        if (_namedGroups.Length == 0 && _unnamedGroups.Length > 0)
         {
-            foreach (var number in _unnamedGroups)
+            args = new object[_unnamedGroups.Length];
+            for (var i = 0; i < _unnamedGroups.Length; i++)
             {
                 // Python gives None for a group that did not take part; UrlRoute.Args holds no nulls, so "".
-                args.Add(match.Groups[number].Value);
+                args[i] = match.Groups[_unnamedGroups[i]].Value;
             }
         }
 

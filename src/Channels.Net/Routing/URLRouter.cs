@@ -21,12 +21,6 @@ namespace Channels.Net.Routing;
 /// </remarks>
 public sealed class URLRouter : INestedChannelApplication
 {
-    /// <summary>
-    /// The <see cref="ChannelScope.Items"/> key a router sets on the scopes it routes, so a router further in
-    /// (behind middleware) knows it is nested (Django tests for the <c>path_remaining</c> key).
-    /// </summary>
-    internal const string RoutedItemKey = "channels.url_router";
-
     private readonly URLPattern[] _routes;
 
     /// <summary>Creates a router trying <paramref name="routes"/> in order.</summary>
@@ -50,42 +44,30 @@ public sealed class URLRouter : INestedChannelApplication
     public IEnumerable<IChannelApplication> Applications => _routes.Select(static route => route.Application);
 
     /// <inheritdoc />
-    public async ValueTask RunAsync(ChannelScope scope, IChannelSession session)
+    /// <remarks>Not an async method: the routed application's run is returned as it is, so a connection keeps
+    /// no frame of the router's (nor the scope it was given) while it lasts.</remarks>
+    public ValueTask RunAsync(ChannelScope scope, IChannelSession session)
     {
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(session);
-        var nested = scope.Items.ContainsKey(RoutedItemKey);
-        var path = ((nested ? scope.PathRemaining : scope.Path) ?? "").TrimStart('/');
-        if (!TryResolve(scope, path, out var application, out var routed))
+        var path = ((scope.Routed ? scope.PathRemaining : scope.Path) ?? "").TrimStart('/');
+        if (TryResolve(scope, path, out var application, out var routed))
         {
-            var repr = PythonRepr.Of(path);
-            if (RoutingLog.For<URLRouter>(scope) is { } logger)
-            {
-                RoutingLog.NoRouteFound(logger, scope.Type == ChannelScopeType.Http ? LogLevel.Debug : LogLevel.Information, repr);
-            }
-
-            await session.RejectAsync(404, $"No route found for path {repr}.").ConfigureAwait(false);
-            return;
+            return application.RunAsync(routed, session);
         }
 
-        if (!routed.Items.ContainsKey(RoutedItemKey))
+        var repr = PythonRepr.Of(path);
+        if (RoutingLog.For<URLRouter>(scope) is { } logger)
         {
-            var items = new Dictionary<string, object?>(routed.Items.Count + 1, StringComparer.Ordinal);
-            foreach (var (key, value) in routed.Items)
-            {
-                items[key] = value;
-            }
-
-            items[RoutedItemKey] = true;
-            routed = routed with { Items = items };
+            RoutingLog.NoRouteFound(logger, scope.Type == ChannelScopeType.Http ? LogLevel.Debug : LogLevel.Information, repr);
         }
 
-        await application.RunAsync(routed, session).ConfigureAwait(false);
+        return session.RejectAsync(404, $"No route found for path {repr}.");
     }
 
     /// <summary>
     /// Finds the application for <paramref name="path"/> (already without leading <c>/</c>), going
-    /// through nested routers, and the scope to run it with.
+    /// through nested routers, and the scope to run it with (marked <see cref="ChannelScope.Routed"/>).
     /// </summary>
     internal bool TryResolve(ChannelScope scope, string path, [NotNullWhen(true)] out IChannelApplication? application, [NotNullWhen(true)] out ChannelScope? routed)
     {
@@ -96,30 +78,11 @@ public sealed class URLRouter : INestedChannelApplication
                 continue;
             }
 
-            foreach (var (key, value) in route.DefaultKwargs)
-            {
-                kwargs[key] = value;
-            }
-
-            var outer = scope.UrlRoute;
-            var mergedArgs = new List<object>(outer.Args.Count + args.Count);
-            mergedArgs.AddRange(outer.Args);
-            mergedArgs.AddRange(args);
-            var mergedKwargs = new Dictionary<string, object>(StringComparer.Ordinal);
-            foreach (var (key, value) in outer.Kwargs)
-            {
-                mergedKwargs[key] = value;
-            }
-
-            foreach (var (key, value) in kwargs)
-            {
-                mergedKwargs[key] = value;
-            }
-
             var next = scope with
             {
                 PathRemaining = remaining,
-                UrlRoute = new UrlRoute(mergedArgs.AsReadOnly(), mergedKwargs.AsReadOnly()),
+                UrlRoute = Merge(scope.UrlRoute, args, kwargs, route.DefaultKwargs),
+                Routed = true,
             };
             if (route.Application is URLRouter inner)
             {
@@ -140,5 +103,20 @@ public sealed class URLRouter : INestedChannelApplication
         application = null;
         routed = null;
         return false;
+    }
+
+    /// <summary>The outer captures with this route's: args appended, kwargs overriding, then the route's default kwargs overriding those.</summary>
+    private static UrlRoute Merge(UrlRoute outer, object[] args, RouteKwargs kwargs, IReadOnlyDictionary<string, object> defaults)
+    {
+        if (args.Length == 0 && kwargs.Count == 0 && defaults.Count == 0)
+        {
+            return outer;
+        }
+
+        IReadOnlyList<object> mergedArgs = args.Length == 0 ? outer.Args
+            : outer.Args.Count == 0 ? Array.AsReadOnly(args)
+            : Array.AsReadOnly([.. outer.Args, .. args]);
+        var mergedKwargs = outer.Kwargs.Count == 0 && defaults.Count == 0 ? kwargs : RouteKwargs.Merge(outer.Kwargs, kwargs, defaults);
+        return new UrlRoute(mergedArgs, mergedKwargs);
     }
 }

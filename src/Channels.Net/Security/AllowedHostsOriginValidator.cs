@@ -74,7 +74,7 @@ public sealed class AllowedHostsOriginValidator : INestedChannelApplication
         ArgumentNullException.ThrowIfNull(scope);
         ArgumentNullException.ThrowIfNull(session);
         return OriginGuard.Guards(scope)
-            ? OriginGuard.RunAsync(GetAllowedOrigins(scope.RequestServices), Application, scope, session)
+            ? OriginGuard.RunAsync(GetAllowedOrigins(scope.ApplicationServices), Application, scope, session)
             : Application.RunAsync(scope, session);
     }
 

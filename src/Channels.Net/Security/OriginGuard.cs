@@ -42,7 +42,7 @@ internal static class OriginGuard
             return application.RunAsync(scope, session);
         }
 
-        var logger = scope.RequestServices.GetService<ILogger<OriginValidator>>();
+        var logger = scope.ApplicationServices.GetService<ILogger<OriginValidator>>();
         if (logger is not null && logger.IsEnabled(LogLevel.Information))
         {
             if (count == 0)

@@ -177,8 +177,9 @@ public sealed class NestedRouterTests
         await RunAsync(router, scope);
 
         Assert.Equal(7, app.Scope.Items["user-id"]);
-        Assert.True(app.Scope.Items.ContainsKey(URLRouter.RoutedItemKey));
-        Assert.False(scope.Items.ContainsKey(URLRouter.RoutedItemKey));
+        Assert.Same(scope.Items, app.Scope.Items);
+        Assert.True(app.Scope.Routed);
+        Assert.False(scope.Routed);
     }
 
     [Fact]

@@ -292,6 +292,56 @@ public sealed class URLRouterTests
         Assert.Equal("lobby", app.Scope.UrlRoute.Kwargs["room"]);
     }
 
+    [Fact]
+    public async Task A_routed_scope_is_marked_routed_and_keeps_the_items_it_had_without_a_copy()
+    {
+        var app = new RecordingApplication();
+        var router = new URLRouter(RePath(@"^ws/(?P<room>\w+)/$", app));
+        var scope = WebSocket("/ws/lobby/") with { Items = new Dictionary<string, object?> { ["tenant"] = "acme" } };
+
+        await RunAsync(router, scope);
+
+        Assert.False(scope.Routed);
+        Assert.True(app.Scope.Routed);
+        Assert.Same(scope.Items, app.Scope.Items);
+    }
+
+    [Fact]
+    public async Task A_scope_marked_routed_is_routed_on_its_path_remaining_and_an_unmarked_one_on_its_path()
+    {
+        var app = new RecordingApplication();
+        var router = new URLRouter(Path("chat/", app));
+
+        var nested = await RunAsync(router, WebSocket("/ws/chat/") with { PathRemaining = "chat/", Routed = true });
+        var outer = await RunAsync(router, WebSocket("/ws/chat/") with { PathRemaining = "chat/" });
+
+        Assert.Empty(nested.Rejections);
+        Assert.Single(app.Scopes);
+        Assert.Equal((404, "No route found for path 'ws/chat/'."), Assert.Single(outer.Rejections));
+    }
+
+    [Fact]
+    public async Task Merged_kwargs_keep_the_order_names_were_first_set_and_are_read_only()
+    {
+        var app = new RecordingApplication();
+        var router = new URLRouter(RePath(@"^ws/(?P<room>\w+)/(?P<page>\d+)/$", app, new Dictionary<string, object> { ["mode"] = "read", ["page"] = "default" }));
+        var scope = WebSocket("/ws/lobby/2/") with
+        {
+            UrlRoute = new UrlRoute([], new Dictionary<string, object> { ["tenant"] = "acme", ["room"] = "old" }),
+        };
+
+        await RunAsync(router, scope);
+
+        var kwargs = app.Scope.UrlRoute.Kwargs;
+        Assert.Equal(["tenant", "room", "page", "mode"], kwargs.Keys);
+        Assert.Equal(["acme", "lobby", "default", "read"], kwargs.Values);
+        Assert.Equal(4, kwargs.Count);
+        Assert.True(kwargs.ContainsKey("page"));
+        Assert.False(kwargs.TryGetValue("missing", out _));
+        Assert.Throws<KeyNotFoundException>(() => kwargs["missing"]);
+        Assert.IsNotAssignableFrom<IDictionary<string, object>>(kwargs);
+    }
+
     [Theory]
     [InlineData("café")]
     [InlineData("日本語")]

@@ -21,7 +21,7 @@ namespace Channels.Net.Hosting.AspNetCore;
 /// with its close frame; messages it sends meanwhile are dropped, and a client that never answers is
 /// dropped (the disconnect then reports 1006).</para>
 /// </remarks>
-internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsyncDisposable
+internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbortableSession, IDisposable
 {
     private const int FirstBufferSize = 4096;
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -30,20 +30,23 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
     private readonly ChannelsOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly TaskCompletionSource<bool> _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _aborted;
-    private readonly Lock _stateLock = new();
+
+    // Settled (and released) when the handshake is accepted or refused; state changes are made under lock (this).
+    private TaskCompletionSource<bool>? _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private WebSocket? _socket;
     private HandshakeState _state;
+    private volatile bool _open;
     private bool _connectDelivered;
-    private WebSocketEvent? _disconnect;
+    private int _goneCode;
     private int _refusedCode = 1000;
     private volatile bool _closeSent;
     private Timer? _handshakeTimer;
     private Timer? _closeTimer;
-    private readonly TaskCompletionSource<int> _serverRefusal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _serverRefusalStatus;
     private bool _serverRefusalWritten;
     private CancellationTokenRegistration _stopping;
+    private Task<WebSocketEvent>? _pendingRead;
 
     public AspNetWebSocketSession(HttpContext http, ChannelsOptions options, ILogger logger)
     {
@@ -65,15 +68,29 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
 
     public bool IsAccepted => _state == HandshakeState.Accepted;
 
-    /// <summary>Cancelled when the client is gone, or when the handshake timed out (the connection is over for the application).</summary>
+    /// <summary>Cancelled when the client is gone, or when the handshake timed out (the connection is over for the
+    /// application), or when the application cancels it (<see cref="AbortApplication"/>).</summary>
     public CancellationToken Aborted => _aborted.Token;
 
+    /// <summary>The application is over with this connection (a consumer ends, or heard its client leave).</summary>
+    public void AbortApplication()
+    {
+        try
+        {
+            _aborted.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request has ended.
+        }
+    }
+
     /// <summary>
-    /// Completes with an HTTP status when the server itself refused the pending handshake (500 when the
+    /// Completes when the handshake is accepted or refused. When the server itself refused it (500 when the
     /// application did not answer within <see cref="ChannelsOptions.HandshakeTimeout"/>, 503 when the
-    /// server stops); the middleware then writes it with <see cref="WriteServerRefusalAsync"/>.
+    /// server stops), the middleware then writes the answer with <see cref="WriteServerRefusalAsync"/>.
     /// </summary>
-    public Task<int> ServerRefusal => _serverRefusal.Task;
+    public Task HandshakeSettled => Volatile.Read(ref _handshake)?.Task ?? Task.CompletedTask;
 
     /// <summary>Refuses the handshake (HTTP 500, logged) if the application has not answered it in time.</summary>
     public void StartHandshakeTimer()
@@ -91,30 +108,28 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         _stopping = stopping.UnsafeRegister(static state => _ = ((AspNetWebSocketSession)state!).OnStoppingAsync(), this);
     }
 
-    public async ValueTask<WebSocketEvent> ReceiveAsync(CancellationToken cancellationToken = default)
+    /// <summary>The next event. Once the handshake is settled, an open socket's read is returned as it is (no
+    /// wrapper of its own); an idle read holds no buffer, and no cancellation registration when
+    /// <paramref name="cancellationToken"/> cannot be cancelled.</summary>
+    public ValueTask<WebSocketEvent> ReceiveAsync(CancellationToken cancellationToken = default)
     {
-        if (_disconnect is { } gone)
+        if (_goneCode != 0)
         {
-            return gone;
+            return new ValueTask<WebSocketEvent>(WebSocketEvent.Disconnected(_goneCode));
         }
 
         if (!_connectDelivered)
         {
             _connectDelivered = true;
-            return WebSocketEvent.Connect;
+            return new ValueTask<WebSocketEvent>(WebSocketEvent.Connect);
         }
 
-        bool accepted;
-        try
+        if (Volatile.Read(ref _handshake) is { } handshake)
         {
-            accepted = await _handshake.Task.WaitAsync(_http.RequestAborted).WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_http.RequestAborted.IsCancellationRequested)
-        {
-            return Gone(1006);
+            return WaitForHandshakeAsync(handshake.Task, cancellationToken);
         }
 
-        return accepted ? await ReadMessageAsync(cancellationToken).ConfigureAwait(false) : Gone(_refusedCode);
+        return _open ? ReadAsync(cancellationToken) : new ValueTask<WebSocketEvent>(Gone(_refusedCode));
     }
 
     public async ValueTask AcceptAsync(string? subprotocol = null, IReadOnlyList<KeyValuePair<string, string>>? headers = null, CancellationToken cancellationToken = default)
@@ -123,7 +138,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         // handshake can still be answered with 500.
         CheckSubprotocol(subprotocol);
         CheckHeaders(headers);
-        lock (_stateLock)
+        lock (this)
         {
             if (_state != HandshakeState.Pending)
             {
@@ -156,11 +171,12 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         catch
         {
             _refusedCode = 1006; // The upgrade failed: the client is gone.
-            _handshake.TrySetResult(false);
+            SettleHandshake(false);
             throw;
         }
 
-        _handshake.TrySetResult(true);
+        _open = true;
+        SettleHandshake(true);
     }
 
     public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default)
@@ -270,10 +286,11 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         }
     }
 
-    /// <summary>Answers the handshake the server refused (see <see cref="ServerRefusal"/>); called on the request's own flow only.</summary>
+    /// <summary>Answers the handshake if the server refused it itself (see <see cref="HandshakeSettled"/>); called on the request's own flow only.</summary>
     public async ValueTask WriteServerRefusalAsync()
     {
-        if (_serverRefusalWritten || !_serverRefusal.Task.IsCompleted)
+        var status = Volatile.Read(ref _serverRefusalStatus);
+        if (_serverRefusalWritten || status == 0)
         {
             return;
         }
@@ -281,7 +298,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         _serverRefusalWritten = true;
         try
         {
-            await RespondAsync(await _serverRefusal.Task.ConfigureAwait(false)).ConfigureAwait(false);
+            await RespondAsync(status).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
         {
@@ -289,7 +306,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         }
     }
 
-    public ValueTask DisposeAsync()
+    public void Dispose()
     {
         _stopping.Dispose();
         Interlocked.Exchange(ref _handshakeTimer, null)?.Dispose();
@@ -297,44 +314,91 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         _socket?.Dispose();
         _aborted.Dispose();
         _sendLock.Dispose();
-        return ValueTask.CompletedTask;
     }
 
-    private async ValueTask<WebSocketEvent> ReadMessageAsync(CancellationToken cancellationToken)
+    private async ValueTask<WebSocketEvent> WaitForHandshakeAsync(Task<bool> handshake, CancellationToken cancellationToken)
     {
-        var socket = _socket!;
-        byte[]? buffer = null;
-        var count = 0;
-        var type = WebSocketMessageType.Binary;
+        bool accepted;
+        try
+        {
+            accepted = await handshake.WaitAsync(_http.RequestAborted).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_http.RequestAborted.IsCancellationRequested)
+        {
+            return Gone(1006);
+        }
+
+        return accepted ? await ReadAsync(cancellationToken).ConfigureAwait(false) : Gone(_refusedCode);
+    }
+
+    /// <summary>Reads the next message; a read still pending is remembered, so that <see cref="CompleteAsync"/>
+    /// waits for it rather than reading beside it.</summary>
+    private ValueTask<WebSocketEvent> ReadAsync(CancellationToken cancellationToken)
+    {
+        var read = ReadMessageAsync(cancellationToken);
+        if (!read.IsCompleted)
+        {
+            _pendingRead = read;
+        }
+
+        return new ValueTask<WebSocketEvent>(read);
+    }
+
+    /// <summary>Waits for the next frame without holding a buffer, then reads its message. Kept small (a task,
+    /// whose awaiters are small): this is what an idle connection holds.</summary>
+    private async Task<WebSocketEvent> ReadMessageAsync(CancellationToken cancellationToken)
+    {
         try
         {
             while (true)
             {
-                if (buffer is null)
+                // The zero-byte read returns once a frame header arrived, without consuming its payload.
+                var probe = await _socket!.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                if (probe.MessageType == WebSocketMessageType.Close)
                 {
-                    // Idle: wait for the next frame without holding a buffer. The zero-byte read
-                    // returns once a frame header arrived, without consuming its payload.
-                    var probe = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-                    if (probe.MessageType == WebSocketMessageType.Close)
-                    {
-                        return await OnCloseReceivedAsync(socket).ConfigureAwait(false);
-                    }
-
-                    type = probe.MessageType;
-                    if (probe.EndOfMessage)
-                    {
-                        // An empty message: the probe consumed all of it.
-                        if (_closeSent)
-                        {
-                            continue;
-                        }
-
-                        return type == WebSocketMessageType.Text ? WebSocketEvent.FromText("") : WebSocketEvent.FromBytes([]);
-                    }
-
-                    buffer = ArrayPool<byte>.Shared.Rent(Math.Min(FirstBufferSize, _options.MaxIncomingMessageSize + 1));
+                    return await OnCloseReceivedAsync(_socket).ConfigureAwait(false);
                 }
 
+                if (probe.EndOfMessage)
+                {
+                    // An empty message: the probe consumed all of it.
+                    if (_closeSent)
+                    {
+                        continue;
+                    }
+
+                    return probe.MessageType == WebSocketMessageType.Text ? WebSocketEvent.FromText("") : WebSocketEvent.FromBytes([]);
+                }
+
+                var message = await ReadPayloadAsync(probe.MessageType, cancellationToken).ConfigureAwait(false);
+                if (message is { } e)
+                {
+                    return e;
+                }
+            }
+        }
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted)
+        {
+            // A protocol violation (bad frame header, bad close frame): the WebSocket has sent close 1002.
+            LogProtocolError(_logger, _http.Request.Path, ex.Message);
+            return Gone(1002);
+        }
+        catch (Exception ex) when (IsConnectionError(ex) || ex is OperationCanceledException)
+        {
+            return Gone(1006);
+        }
+    }
+
+    /// <summary>Reads the payload of the message whose first frame arrived; null when it was dropped (the server closed).</summary>
+    private async Task<WebSocketEvent?> ReadPayloadAsync(WebSocketMessageType type, CancellationToken cancellationToken)
+    {
+        var socket = _socket!;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(FirstBufferSize, _options.MaxIncomingMessageSize + 1));
+        var count = 0;
+        try
+        {
+            while (true)
+            {
                 if (count == buffer.Length)
                 {
                     var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, _options.MaxIncomingMessageSize + 1L));
@@ -355,8 +419,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
                     count = 0;
                     if (result.EndOfMessage)
                     {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = null;
+                        return null;
                     }
 
                     continue;
@@ -395,32 +458,19 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
                 return WebSocketEvent.FromText(text);
             }
         }
-        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted && buffer is not null && type == WebSocketMessageType.Text)
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted && type == WebSocketMessageType.Text)
         {
             // The WebSocket validates text as it reads it: it has already sent close 1007 (Invalid Payload Data).
             LogInvalidUtf8(_logger, _http.Request.Path);
             return Gone(1007);
         }
-        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted)
-        {
-            // A protocol violation (bad frame header, bad close frame): the WebSocket has sent close 1002.
-            LogProtocolError(_logger, _http.Request.Path, ex.Message);
-            return Gone(1002);
-        }
-        catch (Exception ex) when (IsConnectionError(ex) || ex is OperationCanceledException)
-        {
-            return Gone(1006);
-        }
         finally
         {
-            if (buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private async ValueTask<WebSocketEvent> OnCloseReceivedAsync(WebSocket socket)
+    private async Task<WebSocketEvent> OnCloseReceivedAsync(WebSocket socket)
     {
         _closeTimer?.Dispose();
         var code = socket.CloseStatus is { } status ? (int)status : 1005;
@@ -447,9 +497,15 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
         return Gone(code);
     }
 
-    /// <summary>Reads and drops what the client sends until its close frame (or the close timer drops it).</summary>
+    /// <summary>Reads and drops what the client sends until its close frame (or the close timer drops it).
+    /// A read the application left pending is waited for first: it drops messages itself once the close is sent.</summary>
     private async ValueTask DrainAsync(WebSocket socket)
     {
+        if (_pendingRead is { IsCompleted: false } pending)
+        {
+            await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         var buffer = ArrayPool<byte>.Shared.Rent(256);
         try
         {
@@ -564,10 +620,10 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
     }
 
     /// <summary>Moves a pending handshake to refused. <paramref name="serverStatus"/>: the server refuses it
-    /// itself, and <see cref="ServerRefusal"/> carries the status before the application can hear of the refusal.</summary>
+    /// itself, and the status is kept (for <see cref="WriteServerRefusalAsync"/>) before the application can hear of the refusal.</summary>
     private bool TryRefuse(int disconnectCode, int? serverStatus = null)
     {
-        lock (_stateLock)
+        lock (this)
         {
             if (_state != HandshakeState.Pending)
             {
@@ -576,16 +632,24 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
 
             _state = HandshakeState.Refused;
             _refusedCode = disconnectCode;
+            if (serverStatus is { } status)
+            {
+                Volatile.Write(ref _serverRefusalStatus, status);
+            }
         }
 
         Interlocked.Exchange(ref _handshakeTimer, null)?.Dispose();
-        if (serverStatus is { } status)
-        {
-            _serverRefusal.TrySetResult(status);
-        }
-
-        _handshake.TrySetResult(false);
+        SettleHandshake(false);
         return true;
+    }
+
+    /// <summary>Completes the handshake's waiters, then lets it go: a settled session reads its state instead.</summary>
+    private void SettleHandshake(bool accepted)
+    {
+        if (Interlocked.Exchange(ref _handshake, null) is { } handshake)
+        {
+            handshake.TrySetResult(accepted);
+        }
     }
 
     private async Task RespondAsync(int statusCode)
@@ -643,9 +707,8 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAsync
 
     private WebSocketEvent Gone(int code)
     {
-        var gone = WebSocketEvent.Disconnected(code);
-        _disconnect = gone;
-        return gone;
+        _goneCode = code;
+        return WebSocketEvent.Disconnected(code);
     }
 
     private void CheckSubprotocol(string? subprotocol)

@@ -19,15 +19,18 @@ internal sealed partial class ChannelsMiddleware
     private readonly ChannelsOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
+    private readonly IServiceProvider _services;
 
     public ChannelsMiddleware(
         RequestDelegate next,
         ChannelApplicationSet applications,
         IOptions<ChannelsOptions> options,
         ILogger<ChannelsMiddleware> logger,
+        IServiceProvider services,
         IHostApplicationLifetime? lifetime = null)
     {
         _next = next;
+        _services = services;
         _webSocket = applications.WebSocket;
         _http = applications.Http;
         _options = options.Value;
@@ -46,39 +49,55 @@ internal sealed partial class ChannelsMiddleware
         return _http is null ? _next(context) : ServeHttpAsync(context, _http);
     }
 
+    /// <summary>Serves one WebSocket. This is the one frame the request keeps while the connection lasts (besides
+    /// the application's own), so it holds little: the application's failure is handled after it ended, outside it.</summary>
     private async Task ServeWebSocketAsync(HttpContext context)
     {
-        var session = new AspNetWebSocketSession(context, _options, _logger);
-        await using (session.ConfigureAwait(false))
+        using var session = new AspNetWebSocketSession(context, _options, _logger);
+
+        // Only the scope's request parts are kept here (to be read before the request ends); the scope
+        // itself lives as long as the application keeps it.
+        var parts = new HttpScopeParts(context, _services, webSocket: true);
+        try
         {
-            var scope = ScopeFactory.Create(context, ChannelScopeType.WebSocket);
             session.StartHandshakeTimer();
             session.CloseWhenStopping(_stopping);
-            var running = RunWebSocketApplicationAsync(context, scope, session);
-
-            // The server may refuse the handshake itself (timeout, shutdown) while the application
-            // still runs; the answer is written here, on the request's flow, never from a timer.
-            if (await Task.WhenAny(running, session.ServerRefusal).ConfigureAwait(false) != running)
+            var running = Start(_webSocket, ScopeFactory.Create(context, ChannelScopeType.WebSocket, parts), session);
+            if (!running.IsCompleted)
             {
+                // The server may refuse the handshake itself (timeout, shutdown) while the application
+                // still runs; the answer is written here, on the request's flow, never from a timer.
+                // Once the handshake is settled, only the application is awaited.
+                await Task.WhenAny(running, session.HandshakeSettled).ConfigureAwait(false);
                 await session.WriteServerRefusalAsync().ConfigureAwait(false);
+                await running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
-            await running.ConfigureAwait(false);
-            if (session.NotFound)
+            if (!running.IsCompletedSuccessfully)
             {
-                await _next(context).ConfigureAwait(false);
-                return;
+                await OnWebSocketApplicationFailedAsync(context, session, running).ConfigureAwait(false);
             }
-
-            await session.CompleteAsync().ConfigureAwait(false);
         }
+        finally
+        {
+            parts.Keep();
+        }
+
+        if (session.NotFound)
+        {
+            await _next(context).ConfigureAwait(false);
+            return;
+        }
+
+        await session.CompleteAsync().ConfigureAwait(false);
     }
 
-    private async Task RunWebSocketApplicationAsync(HttpContext context, ChannelScope scope, AspNetWebSocketSession session)
+    /// <summary>The application failed (not merely cancelled because its client left or the handshake timed out): logged, and answered 500 / closed 1011.</summary>
+    private async Task OnWebSocketApplicationFailedAsync(HttpContext context, AspNetWebSocketSession session, Task running)
     {
         try
         {
-            await _webSocket.RunAsync(scope, session).ConfigureAwait(false);
+            await running.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !session.Aborted.IsCancellationRequested)
         {
@@ -91,14 +110,29 @@ internal sealed partial class ChannelsMiddleware
         }
     }
 
+    /// <summary>Runs the application as a task: a consumer's run already is one, so nothing is added.</summary>
+    private static Task Start(IChannelApplication application, ChannelScope scope, IChannelSession session)
+    {
+        try
+        {
+            return application.RunAsync(scope, session).AsTask();
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException(ex);
+        }
+    }
+
     private async Task ServeHttpAsync(HttpContext context, IChannelApplication application)
     {
         var session = new AspNetHttpSession(context, _logger, _stopping);
+        var parts = new HttpScopeParts(context, _services, webSocket: false);
+        var scope = ScopeFactory.Create(context, ChannelScopeType.Http, parts);
         using (session)
         {
             try
             {
-                await application.RunAsync(ScopeFactory.Create(context, ChannelScopeType.Http), session).ConfigureAwait(false);
+                await application.RunAsync(scope, session).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !session.Aborted.IsCancellationRequested)
             {
@@ -109,6 +143,10 @@ internal sealed partial class ChannelsMiddleware
             catch (OperationCanceledException)
             {
                 return; // The client left (or the server stops).
+            }
+            finally
+            {
+                parts.Keep();
             }
 
             if (session.NotFound)

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -7,7 +6,11 @@ namespace Channels.Net.Hosting.AspNetCore;
 /// <summary>Builds a <see cref="ChannelScope"/> from an ASP.NET Core request.</summary>
 internal static class ScopeFactory
 {
-    public static ChannelScope Create(HttpContext http, string type)
+    /// <summary>
+    /// The scope of <paramref name="http"/>. Path, query, scheme and method are read now; headers, cookies,
+    /// user, endpoints, subprotocols, session and the request's services when first read (see <see cref="HttpScopeParts"/>).
+    /// </summary>
+    public static ChannelScope Create(HttpContext http, string type, HttpScopeParts parts)
     {
         var request = http.Request;
         var path = request.PathBase.Add(request.Path).Value ?? "/";
@@ -19,43 +22,15 @@ internal static class ScopeFactory
         }
 
         var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
-        var headers = new List<KeyValuePair<string, string>>(request.Headers.Count);
-        foreach (var (name, values) in request.Headers)
-        {
-            var lower = name.ToLowerInvariant();
-            foreach (var value in values)
-            {
-                headers.Add(new(lower, value ?? ""));
-            }
-        }
-
-        var cookies = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in request.Cookies)
-        {
-            cookies[name] = value;
-        }
-
         var isWebSocket = type == ChannelScopeType.WebSocket;
-        return new ChannelScope
+        return new ChannelScope(type, parts)
         {
-            Type = type,
             Path = path,
             RawPath = query < 0 ? rawTarget : rawTarget[..query],
             PathRemaining = path,
             QueryString = request.QueryString.HasValue ? request.QueryString.Value![1..] : "",
             Scheme = isWebSocket ? (request.IsHttps ? "wss" : "ws") : request.Scheme,
             Method = request.Method,
-            Headers = headers,
-            Client = Endpoint(http.Connection.RemoteIpAddress, http.Connection.RemotePort),
-            Server = Endpoint(http.Connection.LocalIpAddress, http.Connection.LocalPort),
-            Subprotocols = isWebSocket ? [.. http.WebSockets.WebSocketRequestedProtocols] : [],
-            User = http.User,
-            Cookies = cookies,
-            Session = http.Features.Get<ISessionFeature>()?.Session,
-            RequestServices = http.RequestServices,
-            HttpContext = http,
         };
     }
-
-    private static IPEndPoint? Endpoint(IPAddress? address, int port) => address is null ? null : new IPEndPoint(address, port);
 }

@@ -2,8 +2,9 @@ namespace Channels.Net.Layers.InMemory;
 
 /// <summary>
 /// The messages of one channel of an <see cref="InMemoryChannelLayer"/>: a bounded ring of
-/// (message, expiry) entries and a FIFO list of waiting receivers, all guarded by one lock.
-/// A message is handed straight to the oldest waiting receiver when there is one.
+/// (message, expiry) entries and a FIFO list of waiting receivers, all guarded by the queue's own lock.
+/// A message is handed straight to the oldest waiting receiver when there is one, so the ring is made
+/// only when a message has to wait (a consumer's channel mostly never needs one).
 /// </summary>
 /// <remarks>
 /// Lock order: a caller may hold the layer's group lock when it takes a queue's lock, never the
@@ -12,8 +13,11 @@ namespace Channels.Net.Layers.InMemory;
 /// </remarks>
 internal sealed class ChannelQueue
 {
-    private readonly object _gate = new();
-    private Entry[] _items;
+    /// <summary>A ring larger than this is let go by <see cref="ReleaseIdleRing"/> once it is empty.</summary>
+    private const int ShrinkAbove = 16;
+
+    private Entry[] _items = [];
+    private bool _ringUnused;
     private int _head;
     private int _count;
     private ReceiveWaiter? _firstWaiter;
@@ -24,25 +28,27 @@ internal sealed class ChannelQueue
     {
         Name = name;
         Capacity = capacity;
-        // Most channels hold a message or two at a time (a consumer's channel); the ring grows when needed.
-        _items = new Entry[Math.Min(capacity, 2)];
     }
 
     public string Name { get; }
 
     public int Capacity { get; }
 
-    /// <summary>Groups this channel belongs to; read and written only under the layer's group lock.</summary>
-    public List<string> Groups { get; } = [];
+    /// <summary>Groups this channel belongs to; read and written only under the layer's group lock (a field:
+    /// the set is a struct, changed in place).</summary>
+    public NameSet Groups;
 
     public bool Retired { get; private set; }
 
     /// <summary>Adds a message (or hands it to a waiting receiver); sets <paramref name="expiredDropped"/>
     /// when expired messages were dropped from the head first. With <paramref name="refuseIfExpired"/>
     /// (group sends), a channel that had expired messages gets nothing: it is presumed dead.</summary>
+    /// <remarks>A waiting receiver is given the message after the lock is released: its continuation may run
+    /// on this thread (<see cref="ReceiveWaiter.ContinueInline"/>).</remarks>
     public EnqueueResult TryEnqueue(ChannelMessage message, long now, long expiresAt, out bool expiredDropped, bool refuseIfExpired = false)
     {
-        lock (_gate)
+        ReceiveWaiter? waiter;
+        lock (this)
         {
             if (Retired)
             {
@@ -56,41 +62,46 @@ internal sealed class ChannelQueue
                 return EnqueueResult.Expired;
             }
 
-            var waiter = _firstWaiter;
-            if (waiter is not null)
+            waiter = _firstWaiter;
+            if (waiter is null)
             {
-                UnlinkLocked(waiter);
-                waiter.SetResult(message);
-                return EnqueueResult.Delivered;
+                if (_count >= Capacity)
+                {
+                    return EnqueueResult.Full;
+                }
+
+                if (_count == _items.Length)
+                {
+                    Grow();
+                }
+
+                var tail = _head + _count;
+                if (tail >= _items.Length)
+                {
+                    tail -= _items.Length;
+                }
+
+                _items[tail] = new Entry(message, expiresAt);
+                _count++;
+                _ringUnused = false;
+                return EnqueueResult.Queued;
             }
 
-            if (_count >= Capacity)
-            {
-                return EnqueueResult.Full;
-            }
-
-            if (_count == _items.Length)
-            {
-                Grow();
-            }
-
-            var tail = _head + _count;
-            if (tail >= _items.Length)
-            {
-                tail -= _items.Length;
-            }
-
-            _items[tail] = new Entry(message, expiresAt);
-            _count++;
-            return EnqueueResult.Queued;
+            // Unlinked under the lock: no cancellation or other sender can reach it any more.
+            UnlinkLocked(waiter);
         }
+
+        waiter.SetResult(message);
+        return EnqueueResult.Delivered;
     }
 
     /// <summary>Takes the next unexpired message, or queues <paramref name="waiter"/> to be given the
-    /// next one. Returns null when the waiter was queued or the queue is retired (<paramref name="retired"/>).</summary>
-    public ChannelMessage? TryDequeueOrWait(long now, Func<ChannelQueue, ReceiveWaiter> newWaiter, out ReceiveWaiter? waiter, out bool expiredDropped, out bool retired)
+    /// next one. Returns null when the waiter was queued or the queue is retired (<paramref name="retired"/>).
+    /// With <paramref name="continueInline"/>, the waiter's continuation may run on the thread that gives it its
+    /// message (see <see cref="ReceiveWaiter.ContinueInline"/>).</summary>
+    public ChannelMessage? TryDequeueOrWait(long now, Func<ChannelQueue, ReceiveWaiter> newWaiter, bool continueInline, out ReceiveWaiter? waiter, out bool expiredDropped, out bool retired)
     {
-        lock (_gate)
+        lock (this)
         {
             waiter = null;
             expiredDropped = false;
@@ -111,6 +122,7 @@ internal sealed class ChannelQueue
             }
 
             waiter = Interlocked.Exchange(ref _spareWaiter, null) ?? newWaiter(this);
+            waiter.ContinueInline = continueInline;
             waiter.Linked = true;
             waiter.Previous = _lastWaiter;
             if (_lastWaiter is null)
@@ -132,7 +144,7 @@ internal sealed class ChannelQueue
 
     public void CancelWaiter(ReceiveWaiter waiter, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        lock (this)
         {
             if (!waiter.Linked)
             {
@@ -145,10 +157,34 @@ internal sealed class ChannelQueue
         waiter.SetException(new OperationCanceledException(cancellationToken));
     }
 
+    /// <summary>Lets go of a large ring that stayed empty since the previous call (the layer's periodic sweep
+    /// calls it): a backlog that is over does not keep its memory for the rest of the channel's life, while
+    /// bursts that come more often than the sweep reuse it.</summary>
+    public void ReleaseIdleRing()
+    {
+        lock (this)
+        {
+            if (_count > 0 || _items.Length <= ShrinkAbove)
+            {
+                _ringUnused = false;
+            }
+            else if (_ringUnused)
+            {
+                _items = [];
+                _head = 0;
+                _ringUnused = false;
+            }
+            else
+            {
+                _ringUnused = true;
+            }
+        }
+    }
+
     /// <summary>Drops expired messages; true when any was dropped.</summary>
     public bool DropExpired(long now)
     {
-        lock (_gate)
+        lock (this)
         {
             return DropExpiredLocked(now);
         }
@@ -158,7 +194,7 @@ internal sealed class ChannelQueue
     /// and has checked the queue belongs to no group.</summary>
     public bool TryRetireIfIdle()
     {
-        lock (_gate)
+        lock (this)
         {
             if (_count == 0 && _firstWaiter is null)
             {
@@ -172,7 +208,7 @@ internal sealed class ChannelQueue
     /// <summary>Empties the queue; when nobody waits, also retires it. Returns true when retired.</summary>
     public bool Clear()
     {
-        lock (_gate)
+        lock (this)
         {
             Array.Clear(_items);
             _head = 0;
@@ -190,7 +226,7 @@ internal sealed class ChannelQueue
     public void Close(Exception error)
     {
         ReceiveWaiter? waiters;
-        lock (_gate)
+        lock (this)
         {
             Retired = true;
             Array.Clear(_items);
@@ -213,11 +249,23 @@ internal sealed class ChannelQueue
         }
     }
 
+    /// <summary>How many entries the ring has room for (0 until a message has had to wait).</summary>
+    public int RingLength
+    {
+        get
+        {
+            lock (this)
+            {
+                return _items.Length;
+            }
+        }
+    }
+
     public int Count
     {
         get
         {
-            lock (_gate)
+            lock (this)
             {
                 return _count;
             }
@@ -264,7 +312,8 @@ internal sealed class ChannelQueue
 
     private void Grow()
     {
-        var bigger = new Entry[Math.Min(Math.Max(_items.Length * 2, 4), Capacity)];
+        // Most channels hold a message or two at a time (a consumer's channel): the ring starts at 2 entries.
+        var bigger = new Entry[Math.Min(Math.Max(_items.Length * 2, 2), Capacity)];
         for (var i = 0; i < _count; i++)
         {
             var index = _head + i;

@@ -111,7 +111,49 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         while (true)
         {
             var queue = GetOrCreateQueue(channel);
-            var message = queue.TryDequeueOrWait(Now(), _newWaiter, out var waiter, out var expired, out var retired);
+            var message = queue.TryDequeueOrWait(Now(), _newWaiter, continueInline: false, out var waiter, out var expired, out var retired);
+            if (expired)
+            {
+                OnExpired(queue);
+            }
+
+            if (message is not null)
+            {
+                return new ValueTask<ChannelMessage>(message);
+            }
+
+            if (waiter is not null)
+            {
+                waiter.RegisterCancellation(cancellationToken);
+                return waiter.Task;
+            }
+
+            if (retired)
+            {
+                ThrowIfDisposed();
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ReceiveAsync(string, CancellationToken)"/>; with <paramref name="continueInline"/>, a receive that
+    /// has to wait runs its continuation on the sender's thread when the message comes (for a consumer's inbox,
+    /// whose continuation only takes note and schedules its loop: no thread-pool hop or allocation per message).
+    /// </summary>
+    /// <remarks>The same steps as the public receive, which keeps its own copy: calling through a shared method
+    /// (not inlined, it loops) cost the layer's hot path ~10 ns per receive in the <c>inmemory</c> benchmark.</remarks>
+    internal ValueTask<ChannelMessage> ReceiveAsync(string channel, CancellationToken cancellationToken, bool continueInline)
+    {
+        ThrowIfDisposed();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ChannelMessage>(cancellationToken);
+        }
+
+        while (true)
+        {
+            var queue = GetOrCreateQueue(channel);
+            var message = queue.TryDequeueOrWait(Now(), _newWaiter, continueInline, out var waiter, out var expired, out var retired);
             if (expired)
             {
                 OnExpired(queue);
@@ -358,6 +400,8 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
                 OnExpired(queue);
             }
 
+            queue.ReleaseIdleRing();
+
             lock (_groupLock)
             {
                 if (queue.Groups.Count == 0 && queue.TryRetireIfIdle())
@@ -394,7 +438,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
                 return;
             }
 
-            left = [.. queue.Groups];
+            left = queue.Groups.ToArray();
             foreach (var groupName in left)
             {
                 if (_groups.TryGetValue(groupName, out var group))

@@ -26,6 +26,18 @@ internal sealed class ReceiveWaiter : IValueTaskSource<ChannelMessage>
 
     public bool Linked { get; set; }
 
+    /// <summary>
+    /// Set (before the waiter is linked) when the receiver's continuation is cheap and safe to run on the
+    /// thread that gives the message (a consumer's inbox only notes it and schedules its loop): the message is
+    /// then handed over without a thread-pool hop of its own. Otherwise continuations run asynchronously, so a
+    /// sender never runs a receiver's code.
+    /// </summary>
+    public bool ContinueInline
+    {
+        get => !_core.RunContinuationsAsynchronously;
+        set => _core.RunContinuationsAsynchronously = !value;
+    }
+
     public ValueTask<ChannelMessage> Task => new(this, _core.Version);
 
     public void RegisterCancellation(CancellationToken cancellationToken)
