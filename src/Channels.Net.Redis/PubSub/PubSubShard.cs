@@ -153,23 +153,26 @@ internal sealed class PubSubShard : IAsyncDisposable
         var subscriber = connection.GetSubscriber();
         var channel = RedisChannel.Literal(redisChannel);
         ChannelMessageQueue queue;
-        try
+        var deadline = Environment.TickCount64 + _options.ConnectTimeout;
+        while (true)
         {
-            queue = await subscriber.SubscribeAsync(channel).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
-        {
-            // StackExchange.Redis registered the queue before it failed; forget it, or it would be
-            // resubscribed on reconnect with nobody reading it.
             try
             {
-                await subscriber.UnsubscribeAsync(channel, flags: CommandFlags.FireAndForget).ConfigureAwait(false);
+                queue = await subscriber.SubscribeAsync(channel).ConfigureAwait(false);
+                break;
             }
-            catch (Exception cleanup) when (cleanup is RedisException)
+            catch (RedisConnectionException) when (connection.IsConnected && !_disposed && Environment.TickCount64 < deadline)
             {
+                // The host answers commands but the subscription connection is still being made (a new
+                // multiplexer connects its two connections separately): wait for it rather than fail.
+                await ForgetAsync(subscriber, channel).ConfigureAwait(false);
+                await Task.Delay(20).ConfigureAwait(false);
             }
-
-            throw Unavailable(ex);
+            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+            {
+                await ForgetAsync(subscriber, channel).ConfigureAwait(false);
+                throw Unavailable(ex);
+            }
         }
 
         // Messages that arrived since the SUBSCRIBE went out wait in the queue: none is lost.
@@ -218,6 +221,19 @@ internal sealed class PubSubShard : IAsyncDisposable
         {
             await Task.Yield();
             cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private static async Task ForgetAsync(ISubscriber subscriber, RedisChannel channel)
+    {
+        // StackExchange.Redis registered the queue before it failed; forget it, or it would be
+        // resubscribed on reconnect with nobody reading it.
+        try
+        {
+            await subscriber.UnsubscribeAsync(channel, flags: CommandFlags.FireAndForget).ConfigureAwait(false);
+        }
+        catch (Exception cleanup) when (cleanup is RedisException)
+        {
         }
     }
 
