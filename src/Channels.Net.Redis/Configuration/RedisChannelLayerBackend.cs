@@ -77,21 +77,30 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
             options.SymmetricEncryptionKeys.Add(key);
         }
 
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            var key = ex.ParamName is { Length: > 0 } name && name != "host" ? name : "Hosts";
-            throw config.Error(key, ex.Message);
-        }
+        Validate(config, options.Validate);
 
         return services =>
         {
             options.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
             return new RedisChannelLayer(options, services.GetService<ILoggerFactory>());
         };
+    }
+
+    /// <summary>
+    /// Runs an options type's own validation and reports what it refuses as a configuration error naming the
+    /// key (a host's error names <c>Hosts</c>); shared by the core and pub/sub backends.
+    /// </summary>
+    internal static void Validate(ChannelLayerConfigReader config, Action validate)
+    {
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException ex)
+        {
+            var key = ex.ParamName is { Length: > 0 } name && name != "host" ? name : "Hosts";
+            throw config.Error(key, ex.Message);
+        }
     }
 
     internal static List<RedisHost> ReadHosts(ChannelLayerConfigReader config)

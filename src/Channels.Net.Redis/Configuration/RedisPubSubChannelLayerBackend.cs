@@ -69,15 +69,7 @@ public sealed class RedisPubSubChannelLayerBackend : ChannelLayerBackend
             options.Hosts.Add(host);
         }
 
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            var key = ex.ParamName is { Length: > 0 } name && name != "host" ? name : "Hosts";
-            throw config.Error(key, ex.Message);
-        }
+        RedisChannelLayerBackend.Validate(config, options.Validate);
 
         return services =>
         {
