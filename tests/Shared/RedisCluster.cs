@@ -34,14 +34,28 @@ public sealed class RedisCluster : IAsyncLifetime
         {
             for (var i = 0; i < NodeCount; i++)
             {
-                _nodes[i] = new Node(RedisServer.FreePort(), RedisServer.FreePort(), Path.Combine(_directory, i.ToString(CultureInfo.InvariantCulture)));
-                Directory.CreateDirectory(_nodes[i].Directory);
+                _nodes[i] = NewNode(i);
                 StartProcess(executable, _nodes[i]);
             }
 
-            foreach (var node in _nodes)
+            for (var i = 0; i < NodeCount; i++)
             {
-                await WaitForPingAsync(node.Port).ConfigureAwait(false);
+                // A port found free can be taken by another test's server before this node binds it; the
+                // node then exits at once. Start it again on fresh ports (a few times) rather than fail the class.
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await WaitForPingAsync(_nodes[i]).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (InvalidOperationException) when (attempt < 3 && _nodes[i].Process is { HasExited: true })
+                    {
+                        await StopAsync(_nodes[i]).ConfigureAwait(false);
+                        _nodes[i] = NewNode(i);
+                        StartProcess(executable, _nodes[i]);
+                    }
+                }
             }
 
             var create = new ProcessStartInfo(cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -254,7 +268,7 @@ public sealed class RedisCluster : IAsyncLifetime
     {
         var node = _nodes.Single(n => n.Port == port);
         StartProcess(Executable("redis-server"), node);
-        await WaitForPingAsync(port).ConfigureAwait(false);
+        await WaitForPingAsync(node).ConfigureAwait(false);
     }
 
     public async Task DisposeAsync()
@@ -358,17 +372,25 @@ public sealed class RedisCluster : IAsyncLifetime
         }
     }
 
-    private static async Task WaitForPingAsync(int port)
+    private Node NewNode(int index)
+    {
+        var node = new Node(RedisServer.FreePort(), RedisServer.FreePort(), Path.Combine(_directory!, $"{index}-{Guid.NewGuid():N}"));
+        Directory.CreateDirectory(node.Directory);
+        return node;
+    }
+
+    /// <summary>Waits until the node answers PING; fails at once if its process exited (e.g. its port was taken).</summary>
+    private static async Task WaitForPingAsync(Node node)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
         {
             try
             {
-                await CliStaticAsync(port, "PING").ConfigureAwait(false);
+                await CliStaticAsync(node.Port, "PING").ConfigureAwait(false);
                 return;
             }
-            catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline && node.Process is not { HasExited: true })
             {
                 await Task.Delay(50).ConfigureAwait(false);
             }
