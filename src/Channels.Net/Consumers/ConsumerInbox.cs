@@ -441,11 +441,10 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
         ValueTask<ChannelMessage> receive;
         try
         {
-            // The in-memory layer can hand the message over on the sender's thread: this continuation only takes
-            // note and schedules the loop, so that saves a thread-pool hop (and its allocation) per message.
-            receive = _layer is InMemoryChannelLayer memory
-                ? memory.ReceiveAsync(_owner.ChannelName, _owner.AbortedToken, continueInline: true)
-                : _layer!.ReceiveAsync(_owner.ChannelName, _owner.AbortedToken);
+            // Continuations run asynchronously: the inline hand-over on the sender's thread (continueInline) raced
+            // (a fresh-clone run threw "unexpected state object" from ReceiveWaiter.SetResult in ConsumerLoopTests
+            // with the in-memory layer); off until that race is understood and tested.
+            receive = _layer!.ReceiveAsync(_owner.ChannelName, _owner.AbortedToken);
         }
         catch (Exception ex)
         {
