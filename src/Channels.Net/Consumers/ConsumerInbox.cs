@@ -36,13 +36,13 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
     private readonly IChannelLayer? _layer;
     private readonly ExecutionContext? _context;
     private readonly Action _onReceived;
+    private readonly Action? _onLayerReceived;
 
     // Everything below is guarded by lock (this). The client events are queued only while there are any.
     private Queue<ConsumerEvent>? _clientEvents;
     private ChannelMessage? _layerMessage;
     private int _clientEventsBeforeLayer;
     private Task<WebSocketEvent>? _clientReceive;
-    private ValueTask<ChannelMessage> _layerReceive;
     private Task? _handler;
     private ConsumerEvent _handlerEvent;
     private bool _handlerArmed;
@@ -50,12 +50,14 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
     private bool _clientPaused;
     private bool _clientAwaitsConnect;
     private bool _clientEnded;
-    private bool _layerArmed;
     private bool _looping = true;
     private bool _completed;
     private bool _detached;
     private Exception? _error;
     private TaskCompletionSource? _readerEnded;
+
+    // Owned by the one pending layer receive: set before its continuation is registered, taken by that continuation.
+    private ValueTask<ChannelMessage> _layerReceive;
 
     /// <param name="owner">The consumer: told when its client is gone, and run when events arrive while it is idle;
     /// its <see cref="ConsumerBase.ChannelName"/> is received on, with its Aborted token (which cancels the pending
@@ -72,6 +74,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
         _layer = layer;
         _context = ExecutionContext.Capture();
         _onReceived = OnReceived;
+        _onLayerReceived = layer is null ? null : OnLayerReceiveCompleted;
     }
 
     /// <summary>What <see cref="Take"/> found.</summary>
@@ -441,10 +444,11 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
         ValueTask<ChannelMessage> receive;
         try
         {
-            // Continuations run asynchronously: the inline hand-over on the sender's thread (continueInline) raced
-            // (a fresh-clone run threw "unexpected state object" from ReceiveWaiter.SetResult in ConsumerLoopTests
-            // with the in-memory layer); off until that race is understood and tested.
-            receive = _layer!.ReceiveAsync(_owner.ChannelName, _owner.AbortedToken);
+            // The in-memory layer can hand the message over on the sender's thread: the continuation only takes
+            // the message and schedules the loop, so that saves a thread-pool hop (and its allocation) per message.
+            receive = _layer is InMemoryChannelLayer memory
+                ? memory.ReceiveAsync(_owner.ChannelName, _owner.AbortedToken, continueInline: true)
+                : _layer!.ReceiveAsync(_owner.ChannelName, _owner.AbortedToken);
         }
         catch (Exception ex)
         {
@@ -454,22 +458,24 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
 
         if (!receive.IsCompleted)
         {
-            // As for the client read: the continuation may run before the receive is marked armed.
+            // Once the continuation is registered, only the continuation takes the result. A pooled source (the
+            // in-memory layer's waiter) is reset and reused as soon as its result is taken: taking it here, while the
+            // completing thread is between marking it complete and invoking the registered continuation, would hand
+            // that continuation a reset source ("unexpected state object" from ValueTaskAwaiter).
             _layerReceive = receive;
-            receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReceived);
-            lock (this)
-            {
-                _layerArmed = true;
-                if (!_layerReceive.IsCompleted)
-                {
-                    return;
-                }
-
-                _layerArmed = false;
-                _layerReceive = default;
-            }
+            receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onLayerReceived!);
+            return;
         }
 
+        OnLayerReceived(receive);
+    }
+
+    /// <summary>The continuation of the pending layer receive: the one place its result is taken.</summary>
+    private void OnLayerReceiveCompleted()
+    {
+        // Written before the continuation was registered (an interlocked write), which happened before this ran.
+        var receive = _layerReceive;
+        _layerReceive = default;
         OnLayerReceived(receive);
     }
 
@@ -513,12 +519,11 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
         Complete(new InvalidOperationException($"Receiving from the channel layer on '{_owner.ChannelName}' failed: {ex.Message}", ex));
     }
 
-    /// <summary>The continuation of the pending receives and handler: takes whichever completed.</summary>
+    /// <summary>The continuation of the pending client read and handler: takes whichever completed.</summary>
     private void OnReceived()
     {
         Task<WebSocketEvent>? client = null;
-        ValueTask<ChannelMessage> layer = default;
-        bool takeLayer = false, handled = false;
+        var handled = false;
         lock (this)
         {
             if (_handlerArmed && _handler!.IsCompleted)
@@ -534,18 +539,6 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
                 _clientReceive = null;
             }
 
-            if (_layerArmed && _layerReceive.IsCompleted)
-            {
-                takeLayer = true;
-                layer = _layerReceive;
-                _layerArmed = false;
-                _layerReceive = default;
-            }
-        }
-
-        if (takeLayer)
-        {
-            OnLayerReceived(layer);
         }
 
         if (client is not null && OnClientReceived(new ValueTask<WebSocketEvent>(client)))

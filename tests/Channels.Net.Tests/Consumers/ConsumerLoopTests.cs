@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 using Channels.Net.Consumers;
 using Channels.Net.Layers;
 using Channels.Net.Layers.Configuration;
@@ -172,6 +173,87 @@ public sealed class ConsumerLoopTests
         Assert.Equal(
             ["client:first", .. Enumerable.Range(0, count).Select(i => $"layer:{i}"), "client:a", "layer:from a", "client:b"],
             record.Handled);
+        Assert.Equal(1, record.MaxConcurrent);
+        session.Post(WebSocketEvent.Disconnected(1000));
+        await run.WaitAsync(Wait);
+    }
+
+    /// <summary>
+    /// A receive's result is taken only by the continuation registered on it: a layer may complete a pending
+    /// receive (so that it reads as completed) a moment before it invokes the continuation, and a pooled source is
+    /// reused as soon as its result is taken. The probe layer completes each receive as its continuation is
+    /// registered and invokes that continuation only later; it counts results taken before then.
+    /// </summary>
+    [Fact]
+    public async Task A_layer_receive_is_taken_only_by_its_own_continuation()
+    {
+        var layer = new HandOverProbeLayer();
+        for (var i = 0; i < 3; i++)
+        {
+            layer.Enqueue(ChannelMessage.Create("loop.note", [new("text", i.ToString(System.Globalization.CultureInfo.InvariantCulture))]));
+        }
+
+        using var services = Services(layer);
+        var session = new ScriptedSession();
+        var record = new Record();
+        var run = RunAsync(services, session, record);
+        await record.Connected.Task.WaitAsync(Wait);
+        record.Gate.SetResult();
+
+        await record.WaitForCountAsync(3, Wait);
+        Assert.Equal(["layer:0", "layer:1", "layer:2"], record.Handled);
+        Assert.Equal(0, layer.TakenBeforeContinuation);
+        Assert.True(layer.Receives >= 3, $"Only {layer.Receives} receives were made.");
+        session.Post(WebSocketEvent.Disconnected(1000));
+        await run.WaitAsync(Wait);
+    }
+
+    /// <summary>
+    /// The in-memory layer hands a message to a waiting consumer on the sender's thread. Two senders and a client
+    /// race the consumer's loop, which starts a receive (reusing the channel's pooled waiter) after every message:
+    /// no send fails, every message arrives, each sender's in order, and handlers never overlap.
+    /// </summary>
+    [Fact]
+    public async Task Senders_racing_the_loop_of_an_in_memory_consumer_lose_nothing_and_never_fail()
+    {
+        const int perSender = 20_000;
+        const int clientMessages = 2_000;
+        await using var layer = new InMemoryChannelLayer(new InMemoryChannelLayerOptions { Capacity = 2 * perSender });
+        using var services = Services(layer);
+        var session = new ScriptedSession();
+        var record = new Record();
+        var run = RunAsync(services, session, record);
+        await record.Connected.Task.WaitAsync(Wait);
+        record.Gate.SetResult();
+
+        var senders = Enumerable.Range(0, 2).Select(s => Task.Run(async () =>
+        {
+            for (var i = 0; i < perSender; i++)
+            {
+                await layer.SendAsync(record.Channel!, ChannelMessage.Create("loop.note", [new("text", $"{s}.{i}")]));
+            }
+        })).ToList();
+        var client = Task.Run(() =>
+        {
+            for (var i = 0; i < clientMessages; i++)
+            {
+                session.Post("c");
+            }
+        });
+
+        await Task.WhenAll([.. senders, client]).WaitAsync(Wait * 3);
+        await record.WaitForCountAsync((2 * perSender) + clientMessages, Wait * 3);
+
+        var handled = record.Handled;
+        Assert.Equal(clientMessages, handled.Count(h => h == "client:c"));
+        for (var s = 0; s < 2; s++)
+        {
+            var prefix = $"layer:{s}.";
+            Assert.Equal(
+                Enumerable.Range(0, perSender).Select(i => $"{prefix}{i}"),
+                handled.Where(h => h.StartsWith(prefix, StringComparison.Ordinal)));
+        }
+
         Assert.Equal(1, record.MaxConcurrent);
         session.Post(WebSocketEvent.Disconnected(1000));
         await run.WaitAsync(Wait);
@@ -409,6 +491,91 @@ public sealed class ConsumerLoopTests
         public ValueTask FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    /// <summary>
+    /// A layer whose every receive is pending when returned, reads as completed once a continuation is registered
+    /// (when a message is queued for it), and invokes that continuation 20 ms later on the thread pool.
+    /// </summary>
+    private sealed class HandOverProbeLayer : IChannelLayer
+    {
+        private readonly ConcurrentQueue<ChannelMessage> _messages = new();
+        private int _takenBeforeContinuation;
+        private int _receives;
+
+        public int TakenBeforeContinuation => Volatile.Read(ref _takenBeforeContinuation);
+
+        public int Receives => Volatile.Read(ref _receives);
+
+        public ChannelLayerExtensions Extensions => ChannelLayerExtensions.None;
+
+        public void Enqueue(ChannelMessage message) => _messages.Enqueue(message);
+
+        public ValueTask SendAsync(string channel, ChannelMessage message, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask<ChannelMessage> ReceiveAsync(string channel, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _receives);
+            return new ValueTask<ChannelMessage>(new Receive(this, cancellationToken), 0);
+        }
+
+        public ValueTask<string> NewChannelAsync(string prefix = "specific", CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult($"{prefix}.probe!{Guid.NewGuid():N}");
+
+        public ValueTask GroupAddAsync(string group, string channel, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask GroupDiscardAsync(string group, string channel, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask GroupSendAsync(string group, ChannelMessage message, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        private sealed class Receive(HandOverProbeLayer layer, CancellationToken cancellationToken) : IValueTaskSource<ChannelMessage>
+        {
+            private ChannelMessage? _message;
+            private bool _cancelled;
+            private volatile bool _registered;
+            private volatile bool _invoked;
+
+            public ValueTaskSourceStatus GetStatus(short token) =>
+                _cancelled ? ValueTaskSourceStatus.Canceled : _message is null ? ValueTaskSourceStatus.Pending : ValueTaskSourceStatus.Succeeded;
+
+            public ChannelMessage GetResult(short token)
+            {
+                if (_registered && !_invoked)
+                {
+                    Interlocked.Increment(ref layer._takenBeforeContinuation);
+                }
+
+                return _cancelled ? throw new OperationCanceledException(cancellationToken) : _message!;
+            }
+
+            public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            {
+                _registered = true;
+                if (layer._messages.TryDequeue(out var message))
+                {
+                    _message = message; // Completed now; the continuation comes a moment later.
+                    _ = Task.Run(async () =>
+                    {
+                        await Task.Delay(20);
+                        _invoked = true;
+                        continuation(state);
+                    });
+                    return;
+                }
+
+                // Nothing more to give: wait for the consumer to end.
+                cancellationToken.UnsafeRegister(_ =>
+                {
+                    _cancelled = true;
+                    _invoked = true;
+                    continuation(state);
+                }, null);
+            }
+        }
     }
 
     private sealed class OneLayer(IChannelLayer layer) : IChannelLayerManager

@@ -181,6 +181,27 @@ public sealed class InMemoryChannelLayerTests
         await AssertNoMessageAsync(layer, "dead"); // ...and the channel is no longer a member
     }
 
+    /// <summary>A waiting receive's result taken a second time throws, and leaves the channel's pooled waiter
+    /// (already serving the next receive) alone: that receive still gets its message.</summary>
+    [Fact]
+    public async Task WaitingReceive_TakenTwice_ThrowsAndSparesTheNextReceive()
+    {
+        await using var layer = NewLayer();
+        var first = layer.ReceiveAsync("twice");
+        Assert.False(first.IsCompleted);
+        await layer.SendAsync("twice", Msg("test.first"));
+        Assert.Equal("test.first", (await first).Type);
+
+        var second = layer.ReceiveAsync("twice"); // Waits on the same pooled waiter.
+        Assert.False(second.IsCompleted);
+#pragma warning disable xUnit1031 // The misuse under test: taking a completed receive's result a second time.
+        Assert.Throws<InvalidOperationException>(() => first.GetAwaiter().GetResult());
+#pragma warning restore xUnit1031
+
+        await layer.SendAsync("twice", Msg("test.second"));
+        Assert.Equal("test.second", (await second.AsTask().WaitAsync(Timeout)).Type);
+    }
+
     [Fact]
     public async Task GroupSend_HandsTheSameImmutableMessageToEveryMember()
     {

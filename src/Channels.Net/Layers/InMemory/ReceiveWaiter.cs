@@ -58,6 +58,12 @@ internal sealed class ReceiveWaiter : IValueTaskSource<ChannelMessage>
     /// channel, so a consumer waiting on its channel message after message allocates nothing.</summary>
     public ChannelMessage GetResult(short token)
     {
+        if (token != _core.Version)
+        {
+            // A second take of the same receive: the waiter may already serve the next one, so leave it alone.
+            throw new InvalidOperationException("The result of this receive was already taken; a ValueTask from ReceiveAsync may be awaited only once.");
+        }
+
         _registration.Dispose();
         _registration = default;
         try
