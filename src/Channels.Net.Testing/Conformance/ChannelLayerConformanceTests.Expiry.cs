@@ -11,7 +11,7 @@ public abstract partial class ChannelLayerConformanceTests
     [Theory]
     [InlineData(ConformanceChannelKind.Plain)]
     [InlineData(ConformanceChannelKind.ProcessLocal)]
-    public async Task Expiry_UnreceivedMessage_IsDropped(ConformanceChannelKind kind)
+    public Task Expiry_UnreceivedMessage_IsDropped(ConformanceChannelKind kind) => WithRealTimeWindowsAsync(async windows =>
     {
         var g = ExpiryGranularity;
         var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g * 2 });
@@ -19,9 +19,11 @@ public abstract partial class ChannelLayerConformanceTests
 
         await Within(layer.SendAsync(channel, Msg("test.expiry", ("n", 1))));
         await AdvanceTimeAsync(g * 1.75);
+        var second = RealTimeWindows.Start();
         await Within(layer.SendAsync(channel, Msg("test.expiry", ("n", 2))));
         await AdvanceTimeAsync(g * 1.3); // the first is now 3.05 g old (past expiry + g), the second 1.3 g (within expiry)
 
+        windows.Require(second, g * 1.75, "the second message is received within its expiry");
         if (SupportsMessageExpiry)
         {
             Assert.Equal(2, Int(await ReceiveWithinAsync(layer, channel), "n"));
@@ -32,25 +34,27 @@ public abstract partial class ChannelLayerConformanceTests
         }
 
         await AssertNoMessageAsync(layer, channel);
-    }
+    });
 
     /// <summary>A message received before its expiry arrives.</summary>
     /// <param name="kind">The kind of channel.</param>
     [Theory]
     [InlineData(ConformanceChannelKind.Plain)]
     [InlineData(ConformanceChannelKind.ProcessLocal)]
-    public async Task Expiry_MessageReceivedInTime_Arrives(ConformanceChannelKind kind)
+    public Task Expiry_MessageReceivedInTime_Arrives(ConformanceChannelKind kind) => WithRealTimeWindowsAsync(async windows =>
     {
         var g = ExpiryGranularity;
         var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g * 2 });
         var channel = await NewTestChannelAsync(layer, kind, "intime");
         var message = Msg("test.intime");
 
+        var sent = RealTimeWindows.Start();
         await Within(layer.SendAsync(channel, message));
         await AdvanceTimeAsync(g);
 
+        windows.Require(sent, g * 1.75, "the message is received within its expiry");
         MessageAssert.Equal(message, await ReceiveWithinAsync(layer, channel));
-    }
+    });
 
     /// <summary>Expiry applies to messages, not to receivers: a receive that has waited longer than the
     /// expiry still gets the message sent next.</summary>
@@ -61,7 +65,7 @@ public abstract partial class ChannelLayerConformanceTests
         var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g });
         var channel = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "longwait");
         var receive = ReceiveWithinAsync(layer, channel);
-        await Task.Delay(ReceiverSettleTime);
+        await WaitForWaitingReceiversAsync(layer, channel, 1);
 
         await AdvanceTimeAsync(g * 2.5);
         Assert.False(receive.IsCompleted, "A receive on an empty channel completed before anything was sent.");
@@ -74,7 +78,7 @@ public abstract partial class ChannelLayerConformanceTests
     /// <summary>Expired messages do not count against the capacity: once they expired, the channel
     /// accepts new messages.</summary>
     [Fact]
-    public async Task Expiry_ExpiredMessages_FreeCapacity()
+    public Task Expiry_ExpiredMessages_FreeCapacity() => WithRealTimeWindowsAsync(async windows =>
     {
         var g = ExpiryGranularity;
         const int capacity = 2;
@@ -94,12 +98,14 @@ public abstract partial class ChannelLayerConformanceTests
             return;
         }
 
+        var sent = RealTimeWindows.Start();
         await Within(layer.SendAsync(channel, Msg("test.new", ("n", 0))));
         await Within(layer.SendAsync(channel, Msg("test.new", ("n", 1))));
         var expected = SupportsMessageExpiry ? new[] { "test.new", "test.new" } : ["test.old", "test.old", "test.new", "test.new"];
+        windows.Require(sent, g * 0.75, "the new messages are received within their expiry");
         Assert.Equal(expected, (await ReceiveManyAsync(layer, channel, expected.Length)).Select(m => m.Type));
         await AssertNoMessageAsync(layer, channel);
-    }
+    });
 
     /// <summary>
     /// A channel whose message expired unread is presumed dead and leaves every group it was in (Django's
@@ -107,7 +113,7 @@ public abstract partial class ChannelLayerConformanceTests
     /// (<see cref="ExpiredMessageLeavesGroups"/> false), it stays a member.
     /// </summary>
     [Fact]
-    public async Task Expiry_ExpiredMessage_ChannelLeavesItsGroups()
+    public Task Expiry_ExpiredMessage_ChannelLeavesItsGroups() => WithRealTimeWindowsAsync(async windows =>
     {
         var g = ExpiryGranularity;
         var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g });
@@ -128,8 +134,10 @@ public abstract partial class ChannelLayerConformanceTests
         await AdvanceTimeAsync(g * 2.25);
 
         var message = Msg("test.group.after");
+        var sent = RealTimeWindows.Start();
         await Within(layer.GroupSendAsync(first, message));
         await Within(layer.GroupSendAsync(second, message));
+        windows.Require(sent, g * 0.5, "the group messages are received within their expiry");
         MessageAssert.Equal(message, await ReceiveWithinAsync(layer, alive));
 
         if (!SupportsMessageExpiry)
@@ -140,23 +148,26 @@ public abstract partial class ChannelLayerConformanceTests
         {
             await AssertNoMessageAsync(layer, stale);
             await Within(layer.GroupAddAsync(first, stale));
+            var readded = RealTimeWindows.Start();
             await Within(layer.GroupSendAsync(first, Msg("test.group.readded")));
+            windows.Require(readded, g * 0.5, "the message after the re-add is received within its expiry");
             Assert.Equal("test.group.readded", (await ReceiveWithinAsync(layer, stale)).Type);
             Assert.Equal("test.group.readded", (await ReceiveWithinAsync(layer, alive)).Type);
             await Within(layer.GroupSendAsync(second, Msg("test.group.second")));
         }
         else
         {
+            windows.Require(sent, g * 0.5, "the group messages are received within their expiry");
             Assert.Equal(["test.group.after", "test.group.after"], (await ReceiveManyAsync(layer, stale, 2)).Select(m => m.Type));
         }
 
         await AssertNoMessageAsync(layer, stale);
-    }
+    });
 
     /// <summary>A membership lapses once the group expiry has passed since it was added; adding again
     /// makes the channel a member again. Without group expiry, the membership outlives it.</summary>
     [Fact]
-    public async Task GroupExpiry_MembershipLapses()
+    public Task GroupExpiry_MembershipLapses() => WithRealTimeWindowsAsync(async windows =>
     {
         var g = ExpiryGranularity;
         var layer = await NewLayerAsync(new ConformanceLayerOptions { GroupExpiry = g * 2 });
@@ -180,16 +191,18 @@ public abstract partial class ChannelLayerConformanceTests
             Assert.Equal("test.lapsed", (await ReceiveWithinAsync(layer, channel)).Type);
         }
 
+        var readded = RealTimeWindows.Start();
         await Within(layer.GroupAddAsync(group, channel));
+        windows.Require(readded, g * 1.5, "the group send comes within the group expiry of the re-add");
         await Within(layer.GroupSendAsync(group, Msg("test.readded")));
         Assert.Equal("test.readded", (await ReceiveWithinAsync(layer, channel)).Type);
         await AssertNoMessageAsync(layer, channel);
-    }
+    });
 
     /// <summary>Adding a member again renews its membership: it outlives the group expiry counted from
     /// the first add, while a member that was not renewed lapses.</summary>
     [Fact]
-    public async Task GroupExpiry_AddingAgainRenews()
+    public Task GroupExpiry_AddingAgainRenews() => WithRealTimeWindowsAsync(async windows =>
     {
         var g = ExpiryGranularity;
         var layer = await NewLayerAsync(new ConformanceLayerOptions { GroupExpiry = g * 2 });
@@ -205,10 +218,12 @@ public abstract partial class ChannelLayerConformanceTests
         await Within(layer.GroupAddAsync(group, notRenewed));
 
         await AdvanceTimeAsync(g * 1.5);
+        var renewal = RealTimeWindows.Start();
         await Within(layer.GroupAddAsync(group, renewed));
         await AdvanceTimeAsync(g * 1.5); // 3 g since the first add (past group expiry + g), 1.5 g since the renewal
 
         var message = Msg("test.renewed");
+        windows.Require(renewal, g * 1.75, "the group send comes within the group expiry of the renewal");
         await Within(layer.GroupSendAsync(group, message));
 
         MessageAssert.Equal(message, await ReceiveWithinAsync(layer, renewed));
@@ -222,5 +237,5 @@ public abstract partial class ChannelLayerConformanceTests
         }
 
         await AssertNoMessageAsync(layer, renewed);
-    }
+    });
 }

@@ -73,7 +73,7 @@ public abstract partial class ChannelLayerConformanceTests
 
         var channel = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "flushwait");
         var receive = ReceiveWithinAsync(layer, channel);
-        await Task.Delay(ReceiverSettleTime);
+        await WaitForWaitingReceiversAsync(layer, channel, 1);
 
         await Within(layer.FlushAsync());
         Assert.False(receive.IsCompleted, "Flush completed a waiting receive.");
@@ -125,7 +125,7 @@ public abstract partial class ChannelLayerConformanceTests
         var layer = await NewLayerAsync();
         var channel = await NewTestChannelAsync(layer, kind, "disposewait");
         var receive = layer.ReceiveAsync(channel).AsTask();
-        await Task.Delay(ReceiverSettleTime);
+        await WaitForWaitingReceiversAsync(layer, channel, 1);
         Assert.False(receive.IsCompleted);
 
         await Within(layer.DisposeAsync());

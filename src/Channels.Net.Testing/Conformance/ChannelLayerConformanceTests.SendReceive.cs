@@ -77,7 +77,7 @@ public abstract partial class ChannelLayerConformanceTests
         var layer = await NewLayerAsync();
         var channel = await NewTestChannelAsync(layer, kind, "waiting");
         var receive = ReceiveWithinAsync(layer, channel);
-        await Task.Delay(ReceiverSettleTime);
+        await WaitForWaitingReceiversAsync(layer, channel, 1);
         Assert.False(receive.IsCompleted, "A receive on an empty channel completed before anything was sent.");
 
         var message = Msg("test.waiting", ("text", "late"));
@@ -175,7 +175,7 @@ public abstract partial class ChannelLayerConformanceTests
         var channel = await NewTestChannelAsync(layer, kind, "cancel");
         using var cancel = new CancellationTokenSource();
         var receive = layer.ReceiveAsync(channel, cancel.Token).AsTask();
-        await Task.Delay(ReceiverSettleTime);
+        await WaitForWaitingReceiversAsync(layer, channel, 1);
         Assert.False(receive.IsCompleted);
 
         await cancel.CancelAsync();
@@ -235,7 +235,7 @@ public abstract partial class ChannelLayerConformanceTests
         for (var i = 0; i < 4; i++)
         {
             receivers.Add(ReceiveWithinAsync(layer, channel));
-            await Task.Delay(ReceiverSettleTime);
+            await WaitForWaitingReceiversAsync(layer, channel, i + 1);
         }
 
         for (var i = 0; i < receivers.Count; i++)

@@ -65,6 +65,10 @@ public abstract partial class ChannelLayerConformanceTests : IAsyncLifetime
     /// order of waiting receivers matters. Defaults to 50 ms.</summary>
     protected virtual TimeSpan ReceiverSettleTime => TimeSpan.FromMilliseconds(50);
 
+    /// <summary>How many times a test that relies on real-time windows (<see cref="WithRealTimeWindowsAsync"/>) is
+    /// tried when an attempt fails after one of its windows was overrun. Defaults to 3.</summary>
+    protected virtual int RealTimeAttempts => 3;
+
     /// <summary>The extensions the backend must report in <see cref="IChannelLayer.Extensions"/>;
     /// the methods of any other extension must throw <see cref="NotSupportedException"/>.
     /// Defaults to groups and flush.</summary>
@@ -116,6 +120,49 @@ public abstract partial class ChannelLayerConformanceTests : IAsyncLifetime
     /// <param name="layer">The layer the channel belongs to, as made by <see cref="CreateLayerAsync"/>.</param>
     /// <param name="channel">The channel the test will receive from.</param>
     protected virtual ValueTask BeginListeningAsync(IChannelLayer layer, string channel) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Returns once <paramref name="count"/> receives started on <paramref name="channel"/> are waiting (registered
+    /// with the backend, in the order they were started), where a test depends on it. The default waits
+    /// <see cref="ReceiverSettleTime"/>; a backend that can see its waiting receivers (Redis: clients blocked in a
+    /// pop) overrides it to wait until they are there, bounded by <see cref="OperationTimeout"/>.
+    /// </summary>
+    /// <param name="layer">The layer the receives were started on.</param>
+    /// <param name="channel">The channel they wait on.</param>
+    /// <param name="count">How many receives the test has started on it and not yet seen complete.</param>
+    protected virtual Task WaitForWaitingReceiversAsync(IChannelLayer layer, string channel, int count) => Task.Delay(ReceiverSettleTime);
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/>, a test that relies on real-time windows (expiries): when it fails after one
+    /// of the windows it recorded in its <see cref="RealTimeWindows"/> was overrun, the failure proves nothing, and it
+    /// runs again (with new layers and names), up to <see cref="RealTimeAttempts"/> times. A failure with every window
+    /// kept fails the test at once; so does the last attempt, whatever its windows.
+    /// </summary>
+    /// <param name="attempt">One attempt of the test.</param>
+    protected async Task WithRealTimeWindowsAsync(Func<RealTimeWindows, Task> attempt)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        var overrun = new List<string>();
+        for (var i = 1; ; i++)
+        {
+            var windows = new RealTimeWindows();
+            try
+            {
+                await attempt(windows).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (windows.Overruns.Count > 0)
+            {
+                overrun.Add($"attempt {i}: {string.Join("; ", windows.Overruns)} ({ex.GetType().Name}: {ex.Message})");
+                if (i >= RealTimeAttempts)
+                {
+                    throw new TimeoutException(
+                        $"Every one of {i} attempts overran a real-time window the test relies on, so the machine was too slow for it to conclude: {string.Join(" | ", overrun)}",
+                        ex);
+                }
+            }
+        }
+    }
 
     /// <summary>Runs before each test; does nothing by default.</summary>
     public virtual Task InitializeAsync() => Task.CompletedTask;

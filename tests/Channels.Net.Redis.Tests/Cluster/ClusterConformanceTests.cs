@@ -1,38 +1,21 @@
-using Channels.Net.Layers;
-using Channels.Net.Testing.Conformance;
+using System.Globalization;
+using Channels.Net.Redis.Tests.Support;
 
 namespace Channels.Net.Redis.Tests.Cluster;
 
 /// <summary>The published conformance suite against a real Redis Cluster (three primaries, three replicas).</summary>
-/// <remarks>The same documented difference as on one server: an expired message does not make its channel leave its groups.</remarks>
 [Collection(ClusterCollection.Name)]
-public sealed class ClusterConformanceTests(RedisCluster cluster) : ChannelLayerConformanceTests
+public sealed class ClusterConformanceTests(RedisCluster cluster) : RedisLayerConformanceTests
 {
-    protected override bool ExpiredMessageLeavesGroups => false;
+    protected override IReadOnlyList<(string EndPoint, string? Password)> DataServers =>
+        [.. cluster.Ports.Select(static p => ("127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture), (string?)null))];
 
-    protected override ValueTask<IChannelLayer> CreateLayerAsync(ConformanceLayerOptions options)
+    protected override void Configure(RedisChannelLayerOptions options)
     {
-        var layerOptions = new RedisChannelLayerOptions
-        {
-            Cluster = true,
-            Prefix = $"conf{Guid.NewGuid():N}",
-            Expiry = RoundUp(options.Expiry),
-            GroupExpiry = RoundUp(options.GroupExpiry),
-            Capacity = options.Capacity,
-            BlockingPopTimeout = TimeSpan.FromSeconds(1),
-        };
+        options.Cluster = true;
         foreach (var url in cluster.Urls)
         {
-            layerOptions.Hosts.Add(RedisHost.FromAddress(url));
+            options.Hosts.Add(RedisHost.FromAddress(url));
         }
-
-        foreach (var rule in options.ChannelCapacity)
-        {
-            layerOptions.ChannelCapacity.Add(rule);
-        }
-
-        return ValueTask.FromResult<IChannelLayer>(new RedisChannelLayer(layerOptions));
     }
-
-    private static TimeSpan RoundUp(TimeSpan span) => TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(span.TotalSeconds)));
 }

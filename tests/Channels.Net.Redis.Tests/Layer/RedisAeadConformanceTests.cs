@@ -1,6 +1,5 @@
-using Channels.Net.Layers;
 using Channels.Net.Redis.Crypto;
-using Channels.Net.Testing.Conformance;
+using Channels.Net.Redis.Tests.Support;
 
 namespace Channels.Net.Redis.Tests.Layer;
 
@@ -8,33 +7,17 @@ namespace Channels.Net.Redis.Tests.Layer;
 /// The published conformance suite against a real redis-server with every message encrypted by an
 /// AEAD cipher (two keys, mid-rotation); see <see cref="RedisConformanceTests"/> for the plain run.
 /// </summary>
-public abstract class RedisAeadConformanceTests(RedisServer server, MessageCipher cipher) : ChannelLayerConformanceTests
+public abstract class RedisAeadConformanceTests(RedisServer server, MessageCipher cipher) : RedisLayerConformanceTests
 {
-    protected override bool ExpiredMessageLeavesGroups => false;
+    protected override IReadOnlyList<(string EndPoint, string? Password)> DataServers => [($"127.0.0.1:{server.Port}", null)];
 
-    protected override ValueTask<IChannelLayer> CreateLayerAsync(ConformanceLayerOptions options)
+    protected override void Configure(RedisChannelLayerOptions options)
     {
-        var layerOptions = new RedisChannelLayerOptions
-        {
-            Prefix = $"conf{Guid.NewGuid():N}",
-            Expiry = RoundUp(options.Expiry),
-            GroupExpiry = RoundUp(options.GroupExpiry),
-            Capacity = options.Capacity,
-            BlockingPopTimeout = TimeSpan.FromSeconds(1),
-            Cipher = cipher,
-        };
-        layerOptions.Hosts.Add(RedisHost.FromAddress(server.Url));
-        layerOptions.SymmetricEncryptionKeys.Add("conformance new key");
-        layerOptions.SymmetricEncryptionKeys.Add("conformance old key");
-        foreach (var rule in options.ChannelCapacity)
-        {
-            layerOptions.ChannelCapacity.Add(rule);
-        }
-
-        return ValueTask.FromResult<IChannelLayer>(new RedisChannelLayer(layerOptions));
+        options.Hosts.Add(RedisHost.FromAddress(server.Url));
+        options.Cipher = cipher;
+        options.SymmetricEncryptionKeys.Add("conformance new key");
+        options.SymmetricEncryptionKeys.Add("conformance old key");
     }
-
-    private static TimeSpan RoundUp(TimeSpan span) => TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(span.TotalSeconds)));
 }
 
 /// <summary>The conformance suite with <see cref="MessageCipher.XChaCha20Poly1305"/>.</summary>
