@@ -16,6 +16,7 @@ public abstract partial class ChannelLayerConformanceTests
         var g = ExpiryGranularity;
         var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g * 2 });
         var channel = await NewTestChannelAsync(layer, kind, "expiry");
+        await PrimeAsync(layer, channel);
 
         await Within(layer.SendAsync(channel, Msg("test.expiry", ("n", 1))));
         await AdvanceTimeAsync(g * 1.75);
@@ -46,6 +47,7 @@ public abstract partial class ChannelLayerConformanceTests
         var g = ExpiryGranularity;
         var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g * 2 });
         var channel = await NewTestChannelAsync(layer, kind, "intime");
+        await PrimeAsync(layer, channel);
         var message = Msg("test.intime");
 
         var sent = RealTimeWindows.Start();
@@ -84,6 +86,7 @@ public abstract partial class ChannelLayerConformanceTests
         const int capacity = 2;
         var layer = await NewLayerAsync(new ConformanceLayerOptions { Expiry = g, Capacity = capacity });
         var channel = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "expirycap");
+        await PrimeAsync(layer, channel);
         for (var i = 0; i < capacity; i++)
         {
             await Within(layer.SendAsync(channel, Msg("test.old", ("n", i))));
@@ -126,6 +129,8 @@ public abstract partial class ChannelLayerConformanceTests
         var second = UniqueName("stale");
         var stale = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "stale");
         var alive = await NewTestChannelAsync(layer, ConformanceChannelKind.ProcessLocal, "alive");
+        await PrimeAsync(layer, stale);
+        await PrimeAsync(layer, alive);
         await Within(layer.GroupAddAsync(first, stale));
         await Within(layer.GroupAddAsync(second, stale));
         await Within(layer.GroupAddAsync(first, alive));
@@ -178,6 +183,7 @@ public abstract partial class ChannelLayerConformanceTests
 
         var group = UniqueName("lapse");
         var channel = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "lapse");
+        await PrimeAsync(layer, channel);
         await Within(layer.GroupAddAsync(group, channel));
 
         await AdvanceTimeAsync(g * 3.1);
@@ -214,6 +220,8 @@ public abstract partial class ChannelLayerConformanceTests
         var group = UniqueName("renew");
         var renewed = await NewTestChannelAsync(layer, ConformanceChannelKind.Plain, "renewed");
         var notRenewed = await NewTestChannelAsync(layer, ConformanceChannelKind.ProcessLocal, "notrenewed");
+        await PrimeAsync(layer, renewed);
+        await PrimeAsync(layer, notRenewed);
         await Within(layer.GroupAddAsync(group, renewed));
         await Within(layer.GroupAddAsync(group, notRenewed));
 

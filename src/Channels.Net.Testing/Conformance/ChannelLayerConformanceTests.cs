@@ -251,6 +251,19 @@ public abstract partial class ChannelLayerConformanceTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Sends a message to <paramref name="channel"/> and receives it, so that its receive path (connections, a
+    /// receive pump) is running before a timed test starts the clock: an expiry test times the layer's steady state,
+    /// not how long a first receive takes to connect.</summary>
+    /// <param name="layer">The layer.</param>
+    /// <param name="channel">The channel, already listened on (<see cref="NewTestChannelAsync"/>).</param>
+    protected async Task PrimeAsync(IChannelLayer layer, string channel)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var prime = Msg("test.prime");
+        await Within(layer.SendAsync(channel, prime)).ConfigureAwait(false);
+        MessageAssert.Equal(prime, await ReceiveWithinAsync(layer, channel).ConfigureAwait(false));
+    }
+
     /// <summary>Receives <paramref name="count"/> messages from <paramref name="channel"/> in order.</summary>
     /// <param name="layer">The layer.</param>
     /// <param name="channel">The channel.</param>
