@@ -58,6 +58,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     private readonly ConcurrentDictionary<int, ReceivePump> _pumps = new();
     private readonly LocalKeys _localKeys;
     private readonly GroupSendPlanner _planner;
+    private readonly GroupMemberCache _knownMembers = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private int _sendIndex = -1;
@@ -203,6 +204,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         ChannelNames.RequireValidChannelName(channel);
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
+        _knownMembers.Forget(group); // Its members change: the next send reads them instead of trying the old ones.
         await RunAsync(GroupShard(group), db => db.ScriptEvaluateAsync(
             LuaScripts.GroupAdd,
             [GroupKey(group)],
@@ -216,6 +218,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         ChannelNames.RequireValidChannelName(channel);
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
+        _knownMembers.Forget(group);
         await RunAsync(GroupShard(group), db => db.SortedSetRemoveAsync(GroupKey(group), channel)).ConfigureAwait(false);
     }
 
@@ -228,10 +231,22 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         cancellationToken.ThrowIfCancellationRequested();
 
         var now = Now();
+        var groupKey = GroupKey(group);
+        var groupShard = ConsistentHash.Index(group, _shards.Length);
+        if (!_cluster && _knownMembers.TryGet(group, out var known))
+        {
+            // One round trip while the group stays as it was: the script checks the members it is sent to.
+            if (await TrySendToKnownMembersAsync(group, groupKey, groupShard, known, message, now).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            _knownMembers.Forget(group);
+        }
+
         // Pipelined (one round trip, as channels_redis issues them): a Lua script costs more here,
         // converting every member name to a table and back.
-        var groupKey = GroupKey(group);
-        var members = await RunAsync(GroupShard(group), db =>
+        var members = await RunAsync(_shards[groupShard], db =>
         {
             var batch = db.CreateBatch();
             var lapsed = batch.SortedSetRemoveRangeByScoreAsync(groupKey, 0, Cutoff(now, _groupExpirySeconds));
@@ -249,6 +264,11 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         if (buckets.Count == 0)
         {
             return;
+        }
+
+        if (!_cluster && buckets.TrueForAll(b => b.ShardIndex == groupShard))
+        {
+            _knownMembers.Set(group, members); // The next send checks them on the group's host, with its writes.
         }
 
         // The message as every key's member starts, written once (this also refuses a message Redis could not carry).
@@ -297,6 +317,51 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         {
             RedisLog.GroupMembersFull(_logger, group, over, members.Length);
         }
+    }
+
+    /// <summary>
+    /// A group send to the members this layer last read (<see cref="GroupMemberCache"/>): one script on the group's
+    /// host drops lapsed members, checks that the rest are exactly <paramref name="known"/>, and only then writes; the
+    /// in-process members get the message once that check passed. False when the members changed (nothing sent).
+    /// </summary>
+    private async ValueTask<bool> TrySendToKnownMembersAsync(string group, string groupKey, int groupShard, GroupMembers known, ChannelMessage message, double now)
+    {
+        var buckets = _planner.Plan(known.Members);
+        var throughRedis = new List<KeyBucket>(buckets.Count);
+        foreach (var bucket in buckets)
+        {
+            if (!bucket.InProcess)
+            {
+                throughRedis.Add(bucket);
+            }
+        }
+
+        using var body = new PooledBufferWriter();
+        MessageCodec.EncodeGroupBody(message, body);
+        var check = new MembersCheck(groupKey, Cutoff(now, _groupExpirySeconds), known.Members.Length, known.Fingerprint);
+        var over = await SendToHostAsync(_shards[groupShard], throughRedis, body.WrittenMemory, now, check).ConfigureAwait(false);
+        if (over < 0)
+        {
+            return false;
+        }
+
+        foreach (var bucket in buckets)
+        {
+            if (bucket.InProcess)
+            {
+                foreach (var member in bucket.Channels)
+                {
+                    DeliverInProcess(Encoding.ASCII.GetString(member.Span), message);
+                }
+            }
+        }
+
+        if (over > 0)
+        {
+            RedisLog.GroupMembersFull(_logger, group, over, known.Members.Length);
+        }
+
+        return true;
     }
 
     /// <inheritdoc />
@@ -375,24 +440,35 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     /// The group send's script for the keys <paramref name="buckets"/> on one host (channels_redis's script
     /// plus its expiry pipeline, one round trip). Returns how many keys were full. This is the one place a
     /// group send talks to a host: a client that must split keys further (by cluster slot) splits them here.
+    /// With <paramref name="check"/> (the group's host only), the script first checks the group's members and
+    /// returns -1, writing nothing, when they are not the ones the buckets were made from.
     /// </summary>
-    private async Task<long> SendToHostAsync(RedisShard shard, IReadOnlyList<KeyBucket> buckets, ReadOnlyMemory<byte> body, double now)
+    private async Task<long> SendToHostAsync(RedisShard shard, IReadOnlyList<KeyBucket> buckets, ReadOnlyMemory<byte> body, double now, MembersCheck? check = null)
     {
         var n = buckets.Count;
-        var keys = new RedisKey[n];
-        var arguments = new RedisValue[(2 * n) + 3];
+        var first = check is null ? 0 : 1;
+        var keys = new RedisKey[first + n];
+        var arguments = new RedisValue[(2 * n) + (check is null ? 3 : 6)];
         var members = new RentedBytes[n];
         for (var i = 0; i < n; i++)
         {
             members[i] = _serializer.SerializeGroupMember(body.Span, buckets[i].Channels);
-            keys[i] = buckets[i].Key;
+            keys[first + i] = buckets[i].Key;
             arguments[i] = members[i].Memory;
             arguments[n + i] = buckets[i].Capacity;
         }
 
-        arguments[^3] = now;
-        arguments[^2] = _expirySeconds;
-        arguments[^1] = Cutoff(now, _expirySeconds);
+        arguments[2 * n] = now;
+        arguments[(2 * n) + 1] = _expirySeconds;
+        arguments[(2 * n) + 2] = Cutoff(now, _expirySeconds);
+        if (check is { } c)
+        {
+            keys[0] = c.GroupKey;
+            arguments[(2 * n) + 3] = c.GroupCutoff;
+            arguments[(2 * n) + 4] = c.Count;
+            arguments[(2 * n) + 5] = c.Fingerprint;
+        }
+
         foreach (var bucket in buckets)
         {
             bucket.Local?.WireSendStarted();
@@ -401,7 +477,8 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         RedisResult result;
         try
         {
-            result = await RunAsync(shard, db => db.ScriptEvaluateAsync(LuaScripts.GroupSend, keys, arguments)).ConfigureAwait(false);
+            var script = check is null ? LuaScripts.GroupSend : LuaScripts.GroupSendToKnownMembers;
+            result = await RunAsync(shard, db => db.ScriptEvaluateAsync(script, keys, arguments)).ConfigureAwait(false);
         }
         finally
         {
@@ -715,6 +792,9 @@ public sealed partial class RedisChannelLayer : IChannelLayer
 
     private static ChannelLayerUnavailableException Unavailable(RedisShard shard, Exception ex) =>
         new($"Redis at {shard.Host} is unavailable: {ex.Message}", ex);
+
+    /// <summary>What <see cref="LuaScripts.GroupSendToKnownMembers"/> checks before it writes.</summary>
+    private readonly record struct MembersCheck(string GroupKey, long GroupCutoff, int Count, string Fingerprint);
 
     private RedisShard GroupShard(string group) => _shards[ConsistentHash.Index(group, _shards.Length)];
 

@@ -47,6 +47,37 @@ internal static class LuaScripts
         return over_capacity
         """;
 
+    /// <summary>
+    /// group_send with remembered members, on the group's host: KEYS[1] the group key, then the channel keys; ARGV
+    /// members (one per channel key), capacities (one per channel key), score, expiry, cutoff, then the group's
+    /// cutoff, the remembered member count and their fingerprint (SHA-1 of the members joined by NUL). Drops lapsed
+    /// members as channels_redis's group_send does, then writes only when the group's members are exactly the
+    /// remembered ones. Returns how many keys were full, or -1 when the members changed (nothing written).
+    /// </summary>
+    public const string GroupSendToKnownMembers = """
+        local n = #KEYS - 1
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[2 * n + 4])
+        local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+        if #members ~= tonumber(ARGV[2 * n + 5]) or redis.sha1hex(table.concat(members, '\0')) ~= ARGV[2 * n + 6] then
+            return -1
+        end
+        local current_time = ARGV[2 * n + 1]
+        local expiry = ARGV[2 * n + 2]
+        local cutoff = ARGV[2 * n + 3]
+        local over_capacity = 0
+        for i = 1, n do
+            local key = KEYS[i + 1]
+            redis.call('ZREMRANGEBYSCORE', key, 0, cutoff)
+            if redis.call('ZCOUNT', key, '-inf', '+inf') < tonumber(ARGV[i + n]) then
+                redis.call('ZADD', key, current_time, ARGV[i])
+                redis.call('EXPIRE', key, expiry)
+            else
+                over_capacity = over_capacity + 1
+            end
+        end
+        return over_capacity
+        """;
+
     /// <summary>flush: ARGV[1] key pattern; deletes in chunks of 5000, as channels_redis does.</summary>
     public const string Flush = """
         local keys = redis.call('KEYS', ARGV[1])

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using StackExchange.Redis;
+
+namespace Channels.Net.Redis.Sending;
+
+/// <summary>
+/// The members each group had when this layer last read them, so that the next group send can skip the read: it
+/// sends with the members it remembers, and its script first checks, atomically with the writes, that the group still
+/// has exactly those members (count and SHA-1 of the list). When they changed, the script writes nothing and the send
+/// reads the members again. A remembered list is therefore never trusted, only tried; it saves a round trip while a
+/// group stays as it was.
+/// </summary>
+/// <remarks>Bounded by the number of members remembered over all groups (<see cref="MaxMembers"/>): past it, the cache
+/// starts again empty. Groups of more than <see cref="MaxGroupSize"/> members are not remembered (the script's check
+/// costs Redis time in proportion to the group's size, and a large group's send is dominated by its deliveries).</remarks>
+internal sealed class GroupMemberCache
+{
+    /// <summary>The most members remembered over all groups.</summary>
+    public const int MaxMembers = 100_000;
+
+    /// <summary>The largest group remembered.</summary>
+    public const int MaxGroupSize = 500;
+
+    private readonly ConcurrentDictionary<string, GroupMembers> _groups = new(StringComparer.Ordinal);
+    private long _members;
+
+    /// <summary>The members remembered for <paramref name="group"/>, if any.</summary>
+    public bool TryGet(string group, out GroupMembers members) => _groups.TryGetValue(group, out members!);
+
+    /// <summary>Remembers <paramref name="members"/> (as Redis returned them, in order) for <paramref name="group"/>.</summary>
+    public void Set(string group, RedisValue[] members)
+    {
+        if (members.Length == 0 || members.Length > MaxGroupSize)
+        {
+            Forget(group);
+            return;
+        }
+
+        var entry = new GroupMembers(members, Fingerprint(members));
+        var old = _groups.TryGetValue(group, out var previous) ? previous.Members.Length : 0;
+        _groups[group] = entry;
+        if (Interlocked.Add(ref _members, members.Length - old) > MaxMembers)
+        {
+            _groups.Clear();
+            Interlocked.Exchange(ref _members, 0);
+        }
+    }
+
+    /// <summary>Forgets <paramref name="group"/>'s members (they changed, or this layer changed them).</summary>
+    public void Forget(string group)
+    {
+        if (_groups.TryRemove(group, out var removed))
+        {
+            Interlocked.Add(ref _members, -removed.Members.Length);
+        }
+    }
+
+    /// <summary>
+    /// The lower-case hex SHA-1 of the members joined by a NUL byte: what the script computes with
+    /// <c>redis.sha1hex(table.concat(members, '\0'))</c> over the group's current members.
+    /// </summary>
+    public static string Fingerprint(RedisValue[] members)
+    {
+        using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        ReadOnlySpan<byte> separator = [0];
+        for (var i = 0; i < members.Length; i++)
+        {
+            if (i > 0)
+            {
+                sha1.AppendData(separator);
+            }
+
+            sha1.AppendData(((ReadOnlyMemory<byte>)members[i]).Span);
+        }
+
+        Span<byte> hash = stackalloc byte[20];
+        sha1.GetHashAndReset(hash);
+        return Convert.ToHexStringLower(hash);
+    }
+}
+
+/// <summary>A group's members as last read, and their fingerprint (<see cref="GroupMemberCache.Fingerprint"/>).</summary>
+/// <param name="Members">The members, as Redis returned them.</param>
+/// <param name="Fingerprint">Their fingerprint.</param>
+internal sealed record GroupMembers(RedisValue[] Members, string Fingerprint);

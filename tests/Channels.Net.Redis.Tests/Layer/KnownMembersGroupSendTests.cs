@@ -1,0 +1,181 @@
+using Channels.Net.Layers;
+using Channels.Net.Redis.Sending;
+using Channels.Net.Redis.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
+using ConnectionMultiplexer = StackExchange.Redis.ConnectionMultiplexer;
+using RedisValue = StackExchange.Redis.RedisValue;
+
+namespace Channels.Net.Redis.Tests.Layer;
+
+/// <summary>
+/// A layer remembers the members it last read for a group, and its next group send goes to them in one request
+/// whose script checks, with the writes, that the group still has exactly those members; when another layer (or
+/// another process, or the group expiry) changed them, that send reads them again. Members never get a message
+/// meant for a group they are no longer in, and new members get the next one.
+/// </summary>
+public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixture<RedisServer>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Sends_to_a_group_that_did_not_change_read_its_members_once()
+    {
+        var prefix = NewPrefix();
+        await using var sender = NewLayer(prefix);
+        await using var members = NewLayer(prefix);
+        var group = "room" + Guid.NewGuid().ToString("N");
+        var channels = new[] { await members.NewChannelAsync(), await members.NewChannelAsync(), "worker" + Guid.NewGuid().ToString("N") };
+        foreach (var channel in channels)
+        {
+            await members.GroupAddAsync(group, channel);
+        }
+
+        await using var monitor = await RedisMonitor.StartAsync(server.Port);
+        await sender.GroupSendAsync(group, Numbered(0));
+        var groupKey = $"{prefix}:group:{group}";
+        Assert.Equal(1, await monitor.RequestsAsync("zrange", groupKey)); // the first send reads the members
+        await monitor.ClearAsync();
+        for (var i = 1; i < 5; i++)
+        {
+            await sender.GroupSendAsync(group, Numbered(i));
+        }
+
+        Assert.Equal(4, await monitor.RequestsMentioningAsync(prefix)); // each later send is one request: the checked script
+        Assert.Equal(4, await ScriptRequestsAsync(monitor, groupKey));
+
+        foreach (var channel in channels)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.Equal(i, Seq(await members.ReceiveAsync(channel).AsTask().WaitAsync(Wait)));
+            }
+        }
+
+    }
+
+    [Fact]
+    public async Task A_member_added_elsewhere_between_sends_gets_the_next_message()
+    {
+        var prefix = NewPrefix();
+        await using var sender = NewLayer(prefix);
+        await using var members = NewLayer(prefix);
+        var group = "room" + Guid.NewGuid().ToString("N");
+        var first = await members.NewChannelAsync();
+        await members.GroupAddAsync(group, first);
+        await sender.GroupSendAsync(group, Numbered(1));
+
+        var late = await members.NewChannelAsync();
+        await members.GroupAddAsync(group, late);
+        await using var monitor = await RedisMonitor.StartAsync(server.Port);
+        await sender.GroupSendAsync(group, Numbered(2));
+
+        Assert.Equal(1, Seq(await members.ReceiveAsync(first).AsTask().WaitAsync(Wait)));
+        Assert.Equal(2, Seq(await members.ReceiveAsync(first).AsTask().WaitAsync(Wait)));
+        Assert.Equal(2, Seq(await members.ReceiveAsync(late).AsTask().WaitAsync(Wait)));
+        var groupKey = $"{prefix}:group:{group}";
+        Assert.Equal(1, await ScriptRequestsAsync(monitor, groupKey)); // the checked script, refused: the members changed ...
+        Assert.Equal(1, await monitor.RequestsAsync("zrange", groupKey)); // ... so the send read them again
+    }
+
+    [Fact]
+    public async Task A_member_discarded_elsewhere_between_sends_gets_nothing_more()
+    {
+        var prefix = NewPrefix();
+        await using var sender = NewLayer(prefix);
+        await using var members = NewLayer(prefix);
+        var group = "room" + Guid.NewGuid().ToString("N");
+        var staying = await members.NewChannelAsync();
+        var leaving = await members.NewChannelAsync();
+        await members.GroupAddAsync(group, staying);
+        await members.GroupAddAsync(group, leaving);
+        await sender.GroupSendAsync(group, Numbered(1));
+
+        await members.GroupDiscardAsync(group, leaving);
+        await sender.GroupSendAsync(group, Numbered(2));
+        await members.SendAsync(leaving, Numbered(99)); // a marker: the next message on the channel after the first
+
+        Assert.Equal(1, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
+        Assert.Equal(2, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
+        Assert.Equal(1, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
+        Assert.Equal(99, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
+    }
+
+    [Fact]
+    public async Task A_member_whose_membership_lapsed_gets_nothing_more()
+    {
+        var prefix = NewPrefix();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sender = NewLayer(prefix, time);
+        await using var members = NewLayer(prefix, time);
+        var group = "room" + Guid.NewGuid().ToString("N");
+        var lapsing = "worker" + Guid.NewGuid().ToString("N");
+        var renewed = "worker" + Guid.NewGuid().ToString("N");
+        await members.GroupAddAsync(group, lapsing);
+        time.Advance(TimeSpan.FromSeconds(60));
+        await members.GroupAddAsync(group, renewed); // added later: after it in the group's order
+        await sender.GroupSendAsync(group, Numbered(1)); // remembers [lapsing, renewed]
+
+        time.Advance(TimeSpan.FromSeconds(60)); // lapsing: 120 s old, past the 100 s group expiry; renewed: 60 s
+        await sender.GroupSendAsync(group, Numbered(2));
+        await members.SendAsync(lapsing, Numbered(99));
+
+        Assert.Equal(1, Seq(await members.ReceiveAsync(lapsing).AsTask().WaitAsync(Wait)));
+        Assert.Equal(99, Seq(await members.ReceiveAsync(lapsing).AsTask().WaitAsync(Wait)));
+        Assert.Equal(1, Seq(await members.ReceiveAsync(renewed).AsTask().WaitAsync(Wait)));
+        Assert.Equal(2, Seq(await members.ReceiveAsync(renewed).AsTask().WaitAsync(Wait)));
+    }
+
+    [Fact]
+    public async Task A_flushed_group_gets_nothing_and_the_send_succeeds()
+    {
+        var prefix = NewPrefix();
+        await using var sender = NewLayer(prefix);
+        await using var members = NewLayer(prefix);
+        var group = "room" + Guid.NewGuid().ToString("N");
+        var channel = "worker" + Guid.NewGuid().ToString("N");
+        await members.GroupAddAsync(group, channel);
+        await sender.GroupSendAsync(group, Numbered(1));
+        Assert.Equal(1, Seq(await members.ReceiveAsync(channel).AsTask().WaitAsync(Wait)));
+
+        await members.FlushAsync();
+        await sender.GroupSendAsync(group, Numbered(2));
+        await members.SendAsync(channel, Numbered(99));
+
+        Assert.Equal(99, Seq(await members.ReceiveAsync(channel).AsTask().WaitAsync(Wait)));
+    }
+
+    [Fact]
+    public async Task The_fingerprint_is_the_one_Redis_computes_over_the_members()
+    {
+        RedisValue[] members = ["specific.abc!def", "chat-worker", "a.b_c-d!", "x"];
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{server.Port}");
+        var computed = (string?)await redis.GetDatabase().ScriptEvaluateAsync("return redis.sha1hex(table.concat(ARGV, '\\0'))", values: members);
+
+        Assert.Equal(computed, GroupMemberCache.Fingerprint(members));
+        Assert.NotEqual(GroupMemberCache.Fingerprint(["ab", "c"]), GroupMemberCache.Fingerprint(["a", "bc"]));
+    }
+
+    private RedisChannelLayer NewLayer(string prefix, TimeProvider? time = null)
+    {
+        var options = new RedisChannelLayerOptions
+        {
+            Prefix = prefix,
+            BlockingPopTimeout = TimeSpan.FromSeconds(1),
+            GroupExpiry = TimeSpan.FromSeconds(100),
+            Expiry = TimeSpan.FromSeconds(1000),
+            TimeProvider = time ?? TimeProvider.System,
+        };
+        options.Hosts.Add(RedisHost.FromAddress(server.Url));
+        return new RedisChannelLayer(options);
+    }
+
+    /// <summary>Scripts run naming <paramref name="key"/> (EVAL the first time a connection runs one, EVALSHA after).</summary>
+    private static async Task<int> ScriptRequestsAsync(RedisMonitor monitor, string key) =>
+        await monitor.RequestsAsync("eval", key) + await monitor.RequestsAsync("evalsha", key);
+
+    private static string NewPrefix() => $"known{Guid.NewGuid():N}";
+
+    private static ChannelMessage Numbered(int seq) => ChannelMessage.Create("test.message", [new("seq", (long)seq)]);
+
+    private static int Seq(ChannelMessage message) => (int)(message.GetInt64("seq") ?? -1);
+}
