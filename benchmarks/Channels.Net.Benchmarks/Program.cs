@@ -110,6 +110,12 @@ public static class Program
                         ? settings with { BroadcastScenarios = letters }
                         : throw new FormatException($"Option '--scenarios' takes letters among c, d and e, not '{letters}'.");
                     break;
+                case "--cases":
+                    var cases = Value(options, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    settings = cases.Length > 0 && cases.All(static c => System.Text.RegularExpressions.Regex.IsMatch(c, "^(a[1-4]e?|b([1-9]|1[0-2]))$"))
+                        ? settings with { RedisCases = cases.ToHashSet(StringComparer.Ordinal) }
+                        : throw new FormatException($"Option '--cases' takes a comma-separated list of redis case ids (a1, a1e, … a4e, b1 … b12), not '{string.Join(',', cases)}'.");
+                    break;
                 case "--layer-capacity":
                     settings = settings with { LayerCapacity = PositiveInt(Value(options, ref i), "--layer-capacity") };
                     break;
@@ -145,6 +151,7 @@ public static class Program
         Console.WriteLine("  --idle-connections N  broadcast: idle connections for the memory measure (default 5000)");
         Console.WriteLine("  --layer-capacity N    broadcast: Channels.Net in-memory layer capacity (default 2000; Django's is 100)");
         Console.WriteLine("  --scenarios cde       broadcast: run only these scenarios (c burst, d latency, e idle memory)");
+        Console.WriteLine("  --cases b9,b10        redis: run only these cases (a1, a1e, … a4e, b1 … b12); the ceiling always runs");
         Console.WriteLine("  --idle-hold-seconds N broadcast: pause N s at the memory measure's before/after points (to inspect the server)");
     }
 }

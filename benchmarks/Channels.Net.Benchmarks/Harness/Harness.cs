@@ -34,6 +34,9 @@ public sealed record HarnessSettings
 
     /// <summary>broadcast suite: which scenarios to run, by letter: c (burst throughput), d (latency), e (idle memory).</summary>
     public string BroadcastScenarios { get; init; } = "cde";
+
+    /// <summary>redis suite: the case ids to run (a1, a1e, …, b12); null runs them all. The ceiling (d) always runs.</summary>
+    public IReadOnlySet<string>? RedisCases { get; init; }
 }
 
 /// <summary>

@@ -62,6 +62,11 @@ public sealed class RedisSuite : IBenchmarkSuite
         {
             foreach (var encrypted in new[] { false, true })
             {
+                if (!Wanted(settings, (local ? "a2" : "a1") + (encrypted ? "e" : "")))
+                {
+                    continue;
+                }
+
                 await using var scenario = await RedisSendReceiveScenario.CreateAsync(server, python, local, encrypted);
                 progress.WriteLine($"{scenario.Id}) {scenario.Title} ...");
                 var results = await RedisRunner.RunAsync(scenario.Cases(oursRounds, pythonRounds, settings), server, progress);
@@ -85,6 +90,11 @@ public sealed class RedisSuite : IBenchmarkSuite
         {
             foreach (var encrypted in new[] { false, true })
             {
+                if (!Wanted(settings, (local ? "a4" : "a3") + (encrypted ? "e" : "")))
+                {
+                    continue;
+                }
+
                 await using var scenario = await RedisStreamScenario.CreateAsync(server, python, local, encrypted);
                 progress.WriteLine($"{scenario.Id}) {scenario.Title} ...");
                 var results = await RedisRunner.RunAsync(scenario.Cases(oursRounds, pythonRounds, settings), server, progress);
@@ -107,6 +117,11 @@ public sealed class RedisSuite : IBenchmarkSuite
                 {
                     index++;
                     var id = "b" + index.ToString(Inv);
+                    if (!Wanted(settings, id))
+                    {
+                        continue;
+                    }
+
                     await using var scenario = await RedisFanOutScenario.CreateAsync(server, python, members, messages, layers, separateSender, encrypted, id);
                     progress.WriteLine($"{id}) {scenario.Title} ...");
                     var results = await RedisRunner.RunAsync(scenario.Cases(oursRounds, pythonRounds, settings), server, progress);
@@ -201,6 +216,8 @@ public sealed class RedisSuite : IBenchmarkSuite
             return "n/a";
         }
     }
+
+    private static bool Wanted(HarnessSettings settings, string id) => settings.RedisCases is null || settings.RedisCases.Contains(id);
 
     private static ScenarioOutcome Ceiling(double pipelined, double oneClient, double bestSequentialPlain, double bestStreamedPlain, double bestFanOut, string bestFanOutId, double bestWrites, string bestWritesId)
     {
