@@ -81,11 +81,11 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         _serializer = new ChannelsRedisSerializer(MessageCiphers.Create(options, _logger));
         var hosts = options.Hosts.Count == 0 ? [RedisHost.Default] : options.Hosts.ToArray();
         _cluster = options.Cluster;
-        _shards = _cluster
-            ? [new RedisShard(hosts[0], 0, options.ConnectTimeout, options.BlockingPopTimeout, _logger, clusterSeeds: hosts)]
-            : [.. hosts.Select((host, i) => new RedisShard(host, i, options.ConnectTimeout, options.BlockingPopTimeout, _logger))];
-        _modeChecked = new bool[_shards.Length];
         ClientPrefix = Guid.NewGuid().ToString("N");
+        _shards = _cluster
+            ? [new RedisShard(hosts[0], 0, options.ConnectTimeout, options.BlockingPopTimeout, _logger, ClientPrefix, clusterSeeds: hosts)]
+            : [.. hosts.Select((host, i) => new RedisShard(host, i, options.ConnectTimeout, options.BlockingPopTimeout, _logger, ClientPrefix))];
+        _modeChecked = new bool[_shards.Length];
         _localKeys = new LocalKeys(_prefix, ClientPrefix, _shards.Length);
         _planner = new GroupSendPlanner(_prefix, _capacities, _localKeys, _shards.Length);
 

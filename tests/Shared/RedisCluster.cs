@@ -176,20 +176,33 @@ public sealed class RedisCluster : IAsyncLifetime
         return ports;
     }
 
-    /// <summary>The port of a replica of the primary on <paramref name="primaryPort"/>.</summary>
+    /// <summary>
+    /// The port of a replica of the primary on <paramref name="primaryPort"/>, waiting (up to the start timeout) for one
+    /// that is connected: after a test killed and restarted a node, it rejoins as a replica only a moment later.
+    /// </summary>
     public async Task<int> ReplicaPortOfAsync(int primaryPort)
     {
         var primaryId = await NodeIdAsync(primaryPort).ConfigureAwait(false);
-        foreach (var line in (await CliAsync(primaryPort, "CLUSTER", "NODES").ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var deadline = DateTime.UtcNow + s_startTimeout;
+        while (true)
         {
-            var parts = line.Split(' ');
-            if (parts[2].Contains("slave", StringComparison.Ordinal) && !parts[2].Contains("fail", StringComparison.Ordinal) && parts[3] == primaryId)
+            foreach (var line in (await CliAsync(primaryPort, "CLUSTER", "NODES").ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
-                return PortOf(parts[1]);
+                var parts = line.Split(' ');
+                if (parts[2].Contains("slave", StringComparison.Ordinal) && !parts[2].Contains("fail", StringComparison.Ordinal)
+                    && parts[3] == primaryId && parts[7] == "connected")
+                {
+                    return PortOf(parts[1]);
+                }
             }
-        }
 
-        throw new InvalidOperationException($"The primary on {primaryPort} has no replica.");
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"The primary on {primaryPort} has no connected replica after {s_startTimeout.TotalSeconds} s.");
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
     }
 
     /// <summary>How many times the primaries ran scripts (<c>EVAL</c> and <c>EVALSHA</c>, from <c>INFO commandstats</c>).</summary>

@@ -30,22 +30,9 @@ internal static class LuaScripts
     /// ARGV members (one per key), capacities (one per key), score, expiry, cutoff. Returns how many keys were full.
     /// </summary>
     public const string GroupSend = """
+        local first = 1
         local n = #KEYS
-        local current_time = ARGV[2 * n + 1]
-        local expiry = ARGV[2 * n + 2]
-        local cutoff = ARGV[2 * n + 3]
-        local over_capacity = 0
-        for i = 1, n do
-            redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, cutoff)
-            if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + n]) then
-                redis.call('ZADD', KEYS[i], current_time, ARGV[i])
-                redis.call('EXPIRE', KEYS[i], expiry)
-            else
-                over_capacity = over_capacity + 1
-            end
-        end
-        return over_capacity
-        """;
+        """ + "\n" + GroupSendWrites;
 
     /// <summary>
     /// group_send with remembered members, on the group's host: KEYS[1] the group key, then the channel keys; ARGV
@@ -55,18 +42,23 @@ internal static class LuaScripts
     /// remembered ones. Returns how many keys were full, or -1 when the members changed (nothing written).
     /// </summary>
     public const string GroupSendToKnownMembers = """
+        local first = 2
         local n = #KEYS - 1
         redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[2 * n + 4])
         local members = redis.call('ZRANGE', KEYS[1], 0, -1)
         if #members ~= tonumber(ARGV[2 * n + 5]) or redis.sha1hex(table.concat(members, '\0')) ~= ARGV[2 * n + 6] then
             return -1
         end
+        """ + "\n" + GroupSendWrites;
+
+    /// <summary>The writes of a group send: the n channel keys are KEYS[first .. first + n - 1].</summary>
+    private const string GroupSendWrites = """
         local current_time = ARGV[2 * n + 1]
         local expiry = ARGV[2 * n + 2]
         local cutoff = ARGV[2 * n + 3]
         local over_capacity = 0
         for i = 1, n do
-            local key = KEYS[i + 1]
+            local key = KEYS[first + i - 1]
             redis.call('ZREMRANGEBYSCORE', key, 0, cutoff)
             if redis.call('ZCOUNT', key, '-inf', '+inf') < tonumber(ARGV[i + n]) then
                 redis.call('ZADD', key, current_time, ARGV[i])

@@ -40,10 +40,20 @@ internal sealed class RedisShard : IAsyncDisposable
     private readonly ConcurrentDictionary<ConnectionMultiplexer, EndPoint?> _allBlocking = new();
     private readonly ConcurrentDictionary<Task, bool> _retiring = new();
     private readonly CancellationTokenSource _disposing = new();
+    private readonly string _receiveClientName;
     private ConnectionMultiplexer? _commands;
     private volatile bool _disposed;
 
-    public RedisShard(RedisHost host, int index, TimeSpan connectTimeout, TimeSpan blockTimeout, ILogger logger, IReadOnlyList<RedisHost>? clusterSeeds = null)
+    /// <param name="host">The host (or Sentinel set, or first cluster seed).</param>
+    /// <param name="index">The host's place in the layer's host list.</param>
+    /// <param name="connectTimeout">How long a connection attempt may take.</param>
+    /// <param name="blockTimeout">The longest blocking pop on a blocking connection.</param>
+    /// <param name="logger">The layer's logger.</param>
+    /// <param name="client">The layer's client prefix: part of every connection's client name (<c>CLIENT LIST</c> shows
+    /// <c>channels.net.{client}</c> for commands and <c>channels.net.receive.{client}</c> for blocking pops), so an
+    /// operator (or a test) can tell which layer a connection belongs to.</param>
+    /// <param name="clusterSeeds">Every seed node of a Redis Cluster; null for one host.</param>
+    public RedisShard(RedisHost host, int index, TimeSpan connectTimeout, TimeSpan blockTimeout, ILogger logger, string client, IReadOnlyList<RedisHost>? clusterSeeds = null)
     {
         Host = host;
         Index = index;
@@ -57,7 +67,8 @@ internal sealed class RedisShard : IAsyncDisposable
         _options.AbortOnConnectFail = false;
         _options.ConnectTimeout = (int)connectTimeout.TotalMilliseconds;
         _options.BacklogPolicy = BacklogPolicy.FailFast;
-        _options.ClientName = "channels.net";
+        _options.ClientName = "channels.net." + client;
+        _receiveClientName = "channels.net.receive." + client;
         _blockTimeout = blockTimeout;
         _logger = logger;
         if (_options.ServiceName is not null)
@@ -100,7 +111,7 @@ internal sealed class RedisShard : IAsyncDisposable
 
         // The command timeout must outlast the blocking pop it carries.
         var timeout = (int)(_blockTimeout + TimeSpan.FromSeconds(5)).TotalMilliseconds;
-        var (connection, master) = await ConnectAsync("channels.net.receive", timeout).ConfigureAwait(false);
+        var (connection, master) = await ConnectAsync(_receiveClientName, timeout).ConfigureAwait(false);
         _allBlocking[connection] = master;
         if (_disposed)
         {

@@ -6,8 +6,8 @@ namespace Channels.Net.Redis.Tests.Support;
 
 /// <summary>
 /// The published conformance suite against a <see cref="RedisChannelLayer"/> on real servers: a one-second
-/// blocking-pop timeout, expiries rounded up to whole seconds, and a receive counted as waiting once its client is
-/// blocked in <c>BZPOPMIN</c> on a data server (so the order of waiting receivers is not left to timing).
+/// blocking-pop timeout, expiries rounded up to whole seconds, and a receive counted as waiting once one of the layer's
+/// connections is blocked in <c>BZPOPMIN</c> on a data server (so the order of waiting receivers is not left to timing).
 /// </summary>
 /// <remarks>
 /// One documented difference from the in-memory reference: an expired message does not make its channel leave its
@@ -50,6 +50,8 @@ public abstract class RedisLayerConformanceTests : ChannelLayerConformanceTests
             return; // A process-local channel's receives wait in the process, registered as they are started.
         }
 
+        // Only this layer's blocking connections count: another test's receive may still be blocked on the server.
+        var receiveName = "channels.net.receive." + ((RedisChannelLayer)layer).ClientPrefix;
         using var timeout = new CancellationTokenSource(OperationTimeout);
         var connections = new List<ConnectionMultiplexer>();
         try
@@ -72,8 +74,8 @@ public abstract class RedisLayerConformanceTests : ChannelLayerConformanceTests
                         continue;
                     }
 
-                    blocked += (await server.ClientListAsync()).Count(static c =>
-                        c.Flags.HasFlag(ClientFlags.Blocked) && string.Equals(c.LastCommand, "bzpopmin", StringComparison.OrdinalIgnoreCase));
+                    blocked += (await server.ClientListAsync()).Count(c => c.Name == receiveName
+                        && c.Flags.HasFlag(ClientFlags.Blocked) && string.Equals(c.LastCommand, "bzpopmin", StringComparison.OrdinalIgnoreCase));
                 }
 
                 if (blocked >= count)
