@@ -232,7 +232,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
 
         var now = Now();
         var groupKey = GroupKey(group);
-        var groupShard = ConsistentHash.Index(group, _shards.Length);
+        var groupShard = GroupShardIndex(group);
         if (!_cluster && _knownMembers.TryGet(group, out var known))
         {
             // One round trip while the group stays as it was: the script checks the members it is sent to.
@@ -275,23 +275,8 @@ public sealed partial class RedisChannelLayer : IChannelLayer
         using var body = new PooledBufferWriter();
         MessageCodec.EncodeGroupBody(message, body);
 
-        List<KeyBucket>? throughRedis = null;
-        foreach (var bucket in buckets)
-        {
-            if (bucket.InProcess)
-            {
-                foreach (var member in bucket.Channels)
-                {
-                    DeliverInProcess(Encoding.ASCII.GetString(member.Span), message);
-                }
-            }
-            else
-            {
-                (throughRedis ??= new List<KeyBucket>(buckets.Count)).Add(bucket);
-            }
-        }
-
-        if (throughRedis is null)
+        DeliverInProcess(buckets, message);
+        if (ThroughRedis(buckets) is not { } throughRedis)
         {
             return;
         }
@@ -327,15 +312,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     private async ValueTask<bool> TrySendToKnownMembersAsync(string group, string groupKey, int groupShard, GroupMembers known, ChannelMessage message, double now)
     {
         var buckets = _planner.Plan(known.Members);
-        var throughRedis = new List<KeyBucket>(buckets.Count);
-        foreach (var bucket in buckets)
-        {
-            if (!bucket.InProcess)
-            {
-                throughRedis.Add(bucket);
-            }
-        }
-
+        var throughRedis = ThroughRedis(buckets) ?? [];
         using var body = new PooledBufferWriter();
         MessageCodec.EncodeGroupBody(message, body);
         var check = new MembersCheck(groupKey, Cutoff(now, _groupExpirySeconds), known.Members.Length, known.Fingerprint);
@@ -345,6 +322,35 @@ public sealed partial class RedisChannelLayer : IChannelLayer
             return false;
         }
 
+        DeliverInProcess(buckets, message);
+
+        if (over > 0)
+        {
+            RedisLog.GroupMembersFull(_logger, group, over, known.Members.Length);
+        }
+
+        return true;
+    }
+
+    /// <summary>The buckets of a group send whose members do not take the message in-process; null when there are
+    /// none (no list is made for a group whose members all take it in-process).</summary>
+    private static List<KeyBucket>? ThroughRedis(List<KeyBucket> buckets)
+    {
+        List<KeyBucket>? throughRedis = null;
+        foreach (var bucket in buckets)
+        {
+            if (!bucket.InProcess)
+            {
+                (throughRedis ??= new List<KeyBucket>(buckets.Count)).Add(bucket);
+            }
+        }
+
+        return throughRedis;
+    }
+
+    /// <summary>Hands <paramref name="message"/> to every member of the buckets that take it in-process.</summary>
+    private void DeliverInProcess(List<KeyBucket> buckets, ChannelMessage message)
+    {
         foreach (var bucket in buckets)
         {
             if (bucket.InProcess)
@@ -355,13 +361,6 @@ public sealed partial class RedisChannelLayer : IChannelLayer
                 }
             }
         }
-
-        if (over > 0)
-        {
-            RedisLog.GroupMembersFull(_logger, group, over, known.Members.Length);
-        }
-
-        return true;
     }
 
     /// <inheritdoc />
@@ -796,7 +795,9 @@ public sealed partial class RedisChannelLayer : IChannelLayer
     /// <summary>What <see cref="LuaScripts.GroupSendToKnownMembers"/> checks before it writes.</summary>
     private readonly record struct MembersCheck(string GroupKey, long GroupCutoff, int Count, string Fingerprint);
 
-    private RedisShard GroupShard(string group) => _shards[ConsistentHash.Index(group, _shards.Length)];
+    private int GroupShardIndex(string group) => ConsistentHash.Index(group, _shards.Length);
+
+    private RedisShard GroupShard(string group) => _shards[GroupShardIndex(group)];
 
     private string GroupKey(string group) => $"{_prefix}:group:{group}";
 
