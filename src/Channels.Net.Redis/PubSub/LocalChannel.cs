@@ -96,7 +96,7 @@ internal sealed class LocalChannel
         while (true)
         {
             var queue = _queue;
-            var message = queue.TryDequeueOrWait(0, s_newWaiter, continueInline: false, out var waiter, out _, out var retired);
+            var message = queue.TryDequeueOrWait(0, s_newWaiter, receiver: null, out var waiter, out _, out var retired);
             if (message is not null)
             {
                 return new ValueTask<ChannelMessage>(message);

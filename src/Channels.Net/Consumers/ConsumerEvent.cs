@@ -40,6 +40,9 @@ internal readonly struct ConsumerEvent
         _ => default,
     };
 
+    /// <summary>True for a message the inbox took from the channel layer.</summary>
+    public bool IsFromLayer => _kind == EventKind.Layer;
+
     /// <summary>A channel-layer (or worker) message.</summary>
     public ChannelMessage? Message => _kind is EventKind.Layer or EventKind.Worker ? (ChannelMessage)_payload! : null;
 

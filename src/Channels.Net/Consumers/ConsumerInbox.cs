@@ -5,8 +5,8 @@ namespace Channels.Net.Consumers;
 
 /// <summary>
 /// What waits for one consumer's ordered loop, in arrival order: client events, read ahead (at most
-/// <see cref="Capacity"/>) so that a client leaving is seen while a handler runs, and at most one
-/// channel-layer message, taken straight from the layer's receive.
+/// <see cref="Capacity"/>) so that a client leaving is seen while a handler runs, and channel-layer messages, taken
+/// from the layer as soon as they arrive while the connection's outgoing budget has room.
 /// </summary>
 /// <remarks>
 /// <para>The loop (<see cref="ConsumerBase"/>'s <c>Process</c>) runs only while there are events: when it finds
@@ -14,20 +14,27 @@ namespace Channels.Net.Consumers;
 /// once, it returns too, and the handler's completion starts it again. An idle consumer therefore keeps no task
 /// or suspended method of its own, and a busy one allocates nothing per event: the WebSocket session's pending
 /// read, the layer's pending receive and a pending handler each hold this inbox's one continuation.</para>
-/// <para>The next layer message is received once the loop took the previous one, so the layer's queue is
-/// the consumer's queue and its capacity applies (Django's consumers receive the same way). A layer
-/// message goes to the loop after the client events that arrived before it and before those that
-/// arrive after it.</para>
+/// <para>Flow control (docs/flow-control.md): the inbox keeps one receive pending on the consumer's layer channel
+/// and takes each message as it arrives, so a burst waits here, beside the connection, not in the layer's channel,
+/// whose capacity (Django's 100) would skip the consumer in a group send. It takes messages while those it holds
+/// plus those its session queued for the client (<see cref="IOutgoingBudget"/>) stay under the connection's budget
+/// (<c>ChannelsOptions.MaxOutgoingMessages</c>; a session without a budget: <see cref="DefaultMaxLayerMessages"/>).
+/// When the budget is spent it stops receiving, the layer's channel fills, and the layer's capacity applies; it
+/// receives again once the loop took a message or the session wrote one.</para>
 /// <para>After the connect event the reader waits until the loop handled it: by then the consumer has
 /// usually accepted, so the next read is the socket's own, not one that first waits for the handshake.</para>
 /// <para>The client is read without a cancellation token: a WebSocket session ends every read with its
 /// disconnect event (the client closes, leaves, or the server drops it after the application ended).
 /// Once the consumer is done with it (<see cref="Detach"/>), what the reader still gets is dropped.</para>
 /// </remarks>
-internal sealed class ConsumerInbox : IThreadPoolWorkItem
+internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
 {
     /// <summary>How many client events may wait for the loop; a full inbox pauses the client reader (backpressure).</summary>
     public const int Capacity = 64;
+
+    /// <summary>How many layer messages the inbox holds at most for a session without an outgoing budget (in-process
+    /// test sessions, HTTP): the default of <c>ChannelsOptions.MaxOutgoingMessages</c>.</summary>
+    public const int DefaultMaxLayerMessages = 8192;
 
     private static readonly ContextCallback s_process = static state => ((ConsumerInbox)state!)._owner.Process();
 
@@ -37,11 +44,16 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
     private readonly ExecutionContext? _context;
     private readonly Action _onReceived;
     private readonly Action? _onLayerReceived;
+    private readonly Action _onBudgetRoom;
+    private readonly IOutgoingBudget? _budget;
+    private readonly int _maxLayerMessages;
 
-    // Everything below is guarded by lock (this). The client events are queued only while there are any.
-    private Queue<ConsumerEvent>? _clientEvents;
-    private ChannelMessage? _layerMessage;
-    private int _clientEventsBeforeLayer;
+    // Everything below is guarded by lock (this). The events are queued only while there are any.
+    private Queue<ConsumerEvent>? _events;
+    private int _clientCount;
+    private int _layerCount;
+    private bool _layerPaused;
+    private bool _watchingBudget;
     private Task<WebSocketEvent>? _clientReceive;
     private Task? _handler;
     private ConsumerEvent _handlerEvent;
@@ -75,6 +87,17 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
         _context = ExecutionContext.Capture();
         _onReceived = OnReceived;
         _onLayerReceived = layer is null ? null : OnLayerReceiveCompleted;
+        _onBudgetRoom = OnBudgetRoom;
+        _budget = client as IOutgoingBudget;
+        _maxLayerMessages = _budget?.MaxMessages ?? DefaultMaxLayerMessages;
+    }
+
+    /// <summary>What the layer receive does next, decided under the lock.</summary>
+    private enum LayerStep
+    {
+        None,
+        Resume,
+        WatchBudget,
     }
 
     /// <summary>What <see cref="Take"/> found.</summary>
@@ -111,32 +134,31 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
     /// </summary>
     public Next Take(out ConsumerEvent e)
     {
-        bool receiveNext = false, resumeReader = false;
+        var layerStep = LayerStep.None;
+        var resumeReader = false;
         lock (this)
         {
-            if (_layerMessage is { } message && _clientEventsBeforeLayer == 0)
+            if (_events is { } events)
             {
-                e = ConsumerEvent.FromLayer(message);
-                _layerMessage = null;
-                receiveNext = !_completed;
-            }
-            else if (_clientEvents is { } clientEvents)
-            {
-                e = clientEvents.Dequeue();
-                if (clientEvents.Count == 0)
+                e = events.Dequeue();
+                if (events.Count == 0)
                 {
-                    _clientEvents = null;
+                    _events = null;
                 }
 
-                if (_layerMessage is not null)
+                if (e.IsFromLayer)
                 {
-                    _clientEventsBeforeLayer--;
+                    _layerCount--;
+                    layerStep = NextLayerStepLocked();
                 }
-
-                if (_clientPaused)
+                else
                 {
-                    _clientPaused = false;
-                    resumeReader = true;
+                    _clientCount--;
+                    if (_clientPaused)
+                    {
+                        _clientPaused = false;
+                        resumeReader = true;
+                    }
                 }
             }
             else
@@ -158,11 +180,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
             }
         }
 
-        if (receiveNext)
-        {
-            ReceiveFromLayer();
-        }
-
+        DoLayerStep(layerStep);
         if (resumeReader)
         {
             ReadClient();
@@ -402,7 +420,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
 
                 // Full: the loop resumes the reader (Take) once it took an event; this reader stops here.
                 // After the connect event, the loop resumes it once the event was handled (OnClientEventHandled).
-                _clientPaused = _clientEvents!.Count >= Capacity;
+                _clientPaused = _clientCount >= Capacity;
                 _clientAwaitsConnect = e.Kind == WebSocketEventKind.Connect;
                 readOn = !_clientPaused && !_clientAwaitsConnect;
             }
@@ -438,36 +456,80 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
         ended?.TrySetResult();
     }
 
-    /// <summary>Receives the consumer's next layer message; one receive at a time.</summary>
+    /// <summary>Receives the consumer's layer messages while the budget has room; one receive at a time, and only
+    /// this method (and the continuation or hand-over it registers) receives, until it pauses.</summary>
     private void ReceiveFromLayer()
     {
-        ValueTask<ChannelMessage> receive;
-        try
+        while (true)
         {
-            // The in-memory layer can hand the message over on the sender's thread: the continuation only takes
-            // the message and schedules the loop, so that saves a thread-pool hop (and its allocation) per message.
-            receive = _layer is InMemoryChannelLayer memory
-                ? memory.ReceiveAsync(_owner.ChannelName, _owner.AbortedToken, continueInline: true)
-                : _layer!.ReceiveAsync(_owner.ChannelName, _owner.AbortedToken);
-        }
-        catch (Exception ex)
-        {
-            OnLayerFailed(ex);
-            return;
-        }
+            LayerStep step;
+            int room;
+            lock (this)
+            {
+                if (_completed)
+                {
+                    return;
+                }
 
-        if (!receive.IsCompleted)
-        {
-            // Once the continuation is registered, only the continuation takes the result. A pooled source (the
-            // in-memory layer's waiter) is reset and reused as soon as its result is taken: taking it here, while the
-            // completing thread is between marking it complete and invoking the registered continuation, would hand
-            // that continuation a reset source ("unexpected state object" from ValueTaskAwaiter).
-            _layerReceive = receive;
-            receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onLayerReceived!);
-            return;
-        }
+                room = LayerRoomLocked();
+                if (room > 0)
+                {
+                    step = LayerStep.Resume;
+                }
+                else
+                {
+                    _layerPaused = true;
+                    (_layer as InMemoryChannelLayer)?.StopListening(_owner.ChannelName);
+                    step = NextLayerStepLocked();
+                }
+            }
 
-        OnLayerReceived(receive);
+            if (step != LayerStep.Resume || room == 0)
+            {
+                DoLayerStep(step);
+                return;
+            }
+
+            ValueTask<ChannelMessage> receive;
+            try
+            {
+                if (_layer is InMemoryChannelLayer memory)
+                {
+                    // The in-memory layer hands the next message over by a call on the sender's thread: no thread-pool
+                    // hop, and no moment in which the receive is done but its message not yet taken.
+                    var message = memory.ReceiveOrListen(_owner.ChannelName, this, room, _owner.AbortedToken);
+                    if (message is null || !OnLayerMessageCore(message))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                receive = _layer!.ReceiveAsync(_owner.ChannelName, _owner.AbortedToken);
+            }
+            catch (Exception ex)
+            {
+                OnLayerFailed(ex);
+                return;
+            }
+
+            if (!receive.IsCompleted)
+            {
+                // Once the continuation is registered, only the continuation takes the result. A pooled source is
+                // reset and reused as soon as its result is taken: taking it here, while the completing thread is
+                // between marking it complete and invoking the registered continuation, would hand that continuation
+                // a reset source ("unexpected state object" from ValueTaskAwaiter).
+                _layerReceive = receive;
+                receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onLayerReceived!);
+                return;
+            }
+
+            if (!OnLayerReceived(receive))
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>The continuation of the pending layer receive: the one place its result is taken.</summary>
@@ -476,10 +538,14 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
         // Written before the continuation was registered (an interlocked write), which happened before this ran.
         var receive = _layerReceive;
         _layerReceive = default;
-        OnLayerReceived(receive);
+        if (OnLayerReceived(receive))
+        {
+            ReceiveFromLayer();
+        }
     }
 
-    private void OnLayerReceived(ValueTask<ChannelMessage> receive)
+    /// <summary>Takes a completed layer receive's message; true when the inbox should receive on.</summary>
+    private bool OnLayerReceived(ValueTask<ChannelMessage> receive)
     {
         ChannelMessage message;
         try
@@ -489,23 +555,101 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
         catch (Exception ex)
         {
             OnLayerFailed(ex);
-            return;
+            return false;
         }
 
+        return OnLayerMessageCore(message);
+    }
+
+    /// <summary>The in-memory layer's hand-over (on the sender's thread): queue the message, listen again.</summary>
+    void ILayerMessageReceiver.OnLayerMessage(ChannelMessage message)
+    {
+        if (OnLayerMessageCore(message))
+        {
+            ReceiveFromLayer();
+        }
+    }
+
+    void ILayerMessageReceiver.OnLayerError(Exception exception) => OnLayerFailed(exception);
+
+    /// <summary>Queues a layer message for the loop; true when the inbox should receive on.</summary>
+    private bool OnLayerMessageCore(ChannelMessage message)
+    {
         bool start;
         lock (this)
         {
             if (_completed)
             {
-                return; // The loop has ended: the message is dropped, as a closed consumer drops what waits for it.
+                return false; // The loop has ended: the message is dropped, as a closed consumer drops what waits for it.
             }
 
-            _layerMessage = message;
-            _clientEventsBeforeLayer = _clientEvents?.Count ?? 0;
+            EnqueueLocked(ConsumerEvent.FromLayer(message));
             start = StartLoopLocked();
         }
 
         StartLoop(start);
+        return true;
+    }
+
+    /// <summary>How many more layer messages the budget has room for: what the inbox holds plus what the session
+    /// queued stays under the budget's message limit, and the session's queued bytes under its byte limit.</summary>
+    private int LayerRoomLocked()
+    {
+        if (_budget is null)
+        {
+            return _maxLayerMessages - _layerCount;
+        }
+
+        return _budget.HasByteRoom ? Math.Max(0, _maxLayerMessages - _layerCount - _budget.QueuedMessages) : 0;
+    }
+
+    /// <summary>While paused: resume when there is room; otherwise, when the loop holds no layer message (so no
+    /// <see cref="Take"/> will look again), watch the session's writes.</summary>
+    private LayerStep NextLayerStepLocked()
+    {
+        if (!_layerPaused || _completed)
+        {
+            return LayerStep.None;
+        }
+
+        if (LayerRoomLocked() > 0)
+        {
+            _layerPaused = false;
+            return LayerStep.Resume;
+        }
+
+        if (_layerCount == 0 && _budget is not null && !_watchingBudget)
+        {
+            _watchingBudget = true;
+            return LayerStep.WatchBudget;
+        }
+
+        return LayerStep.None;
+    }
+
+    private void DoLayerStep(LayerStep step)
+    {
+        if (step == LayerStep.Resume)
+        {
+            ReceiveFromLayer();
+        }
+        else if (step == LayerStep.WatchBudget)
+        {
+            _budget!.WhenWritten(_onBudgetRoom);
+        }
+    }
+
+    /// <summary>The session wrote a message while the inbox was paused with nothing of its own to hand the loop.</summary>
+    private void OnBudgetRoom()
+    {
+        LayerStep step;
+        lock (this)
+        {
+            _watchingBudget = false;
+            step = NextLayerStepLocked();
+        }
+
+        DoLayerStep(step);
     }
 
     private void OnLayerFailed(Exception ex)
@@ -549,7 +693,18 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem
         StartLoop(handled);
     }
 
-    private void EnqueueLocked(ConsumerEvent e) => (_clientEvents ??= new Queue<ConsumerEvent>()).Enqueue(e);
+    private void EnqueueLocked(ConsumerEvent e)
+    {
+        (_events ??= new Queue<ConsumerEvent>()).Enqueue(e);
+        if (e.IsFromLayer)
+        {
+            _layerCount++;
+        }
+        else
+        {
+            _clientCount++;
+        }
+    }
 
     /// <summary>True when the loop is idle: the caller then starts it (<see cref="StartLoop"/>), outside the lock.</summary>
     private bool StartLoopLocked()

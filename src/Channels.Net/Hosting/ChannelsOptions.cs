@@ -27,6 +27,31 @@ public sealed class ChannelsOptions
     /// before dropping the connection (the disconnect then reports 1006). Default 5 s.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How many messages one WebSocket connection may hold on their way to its client: messages its
+    /// consumer sent that the socket has not taken yet, plus channel-layer messages the consumer took from the layer
+    /// and has not handled yet. Default 8,192.</summary>
+    /// <remarks>
+    /// <para>Within this budget a consumer's send completes at once and the consumer takes its next layer message as
+    /// soon as its handler returns, so a burst waits here, beside the connection, instead of in the layer's channel
+    /// (whose capacity, Django's 100 by default, then only bounds channels nobody drains). A client reading as fast
+    /// as it can loses nothing to a burst of up to this many messages. See docs/flow-control.md.</para>
+    /// <para>When the budget is spent, the consumer's sends wait for room and it stops taking layer messages (its
+    /// layer channel fills, and the layer then applies its capacity). When it stays spent for
+    /// <see cref="SlowClientTimeout"/>, the client is closed as too slow.</para>
+    /// </remarks>
+    public int MaxOutgoingMessages { get; set; } = 8192;
+
+    /// <summary>How many bytes of sent messages (as they go on the wire, UTF-8 for text) one WebSocket connection may
+    /// hold for its client before its consumer's sends wait; one message always fits, however big. Default 4 MiB.</summary>
+    public long MaxOutgoingBytes { get; set; } = 4L << 20;
+
+    /// <summary>How long a connection's outgoing budget (<see cref="MaxOutgoingMessages"/>, <see cref="MaxOutgoingBytes"/>)
+    /// may stay spent before the client is taken for too slow: what waits for it is dropped (counted and logged), and the
+    /// connection is closed with 1008 (Policy Violation), at once if a write to it is stuck. Its consumer's disconnect
+    /// runs with 1008. <see cref="Timeout.InfiniteTimeSpan"/> never closes (sends wait for room for as long as it takes).
+    /// Default 10 s.</summary>
+    public TimeSpan SlowClientTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate()
     {
@@ -38,6 +63,21 @@ public sealed class ChannelsOptions
         if (KeepAliveInterval < TimeSpan.Zero || KeepAliveTimeout < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(KeepAliveInterval), "KeepAliveInterval and KeepAliveTimeout must not be negative.");
+        }
+
+        if (MaxOutgoingMessages < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxOutgoingMessages), MaxOutgoingMessages, "MaxOutgoingMessages must be at least 1.");
+        }
+
+        if (MaxOutgoingBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxOutgoingBytes), MaxOutgoingBytes, "MaxOutgoingBytes must be at least 1 byte.");
+        }
+
+        if (SlowClientTimeout <= TimeSpan.Zero && SlowClientTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SlowClientTimeout), SlowClientTimeout, "SlowClientTimeout must be longer than zero, or Timeout.InfiniteTimeSpan.");
         }
 
         if (HandshakeTimeout <= TimeSpan.Zero || CloseTimeout <= TimeSpan.Zero)

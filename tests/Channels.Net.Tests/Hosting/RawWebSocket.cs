@@ -30,9 +30,15 @@ internal sealed class RawWebSocket : IAsyncDisposable
     public IPEndPoint LocalEndPoint => (IPEndPoint)_tcp.Client.LocalEndPoint!;
 
     /// <summary>Sends the upgrade request for <paramref name="target"/> with <paramref name="headers"/> (repeats allowed) and reads the answer's head.</summary>
-    public static async Task<RawWebSocket> ConnectAsync(int port, string target, IEnumerable<(string Name, string Value)>? headers = null)
+    /// <param name="receiveBufferSize">The client socket's kernel receive buffer, when a test needs it small (a client that stops reading).</param>
+    public static async Task<RawWebSocket> ConnectAsync(int port, string target, IEnumerable<(string Name, string Value)>? headers = null, int? receiveBufferSize = null)
     {
         var tcp = new TcpClient(AddressFamily.InterNetwork);
+        if (receiveBufferSize is { } size)
+        {
+            tcp.ReceiveBufferSize = size;
+        }
+
         try
         {
             await tcp.ConnectAsync(IPAddress.Loopback, port, Limits.Token()).Within();

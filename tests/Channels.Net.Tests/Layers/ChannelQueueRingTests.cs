@@ -15,7 +15,7 @@ public sealed class ChannelQueueRingTests
         var queue = new ChannelQueue("specific.x!y", capacity: 100);
         for (var i = 0; i < 10; i++)
         {
-            Assert.Null(queue.TryDequeueOrWait(0, static q => new ReceiveWaiter(q), continueInline: false, out var waiter, out _, out _));
+            Assert.Null(queue.TryDequeueOrWait(0, static q => new ReceiveWaiter(q), receiver: null, out var waiter, out _, out _));
             Assert.Equal(EnqueueResult.Delivered, queue.TryEnqueue(Message, 0, long.MaxValue, out _));
             Assert.Same(Message, await waiter!.Task);
         }
@@ -92,7 +92,7 @@ public sealed class ChannelQueueRingTests
     {
         for (var i = 0; i < count; i++)
         {
-            Assert.Same(Message, queue.TryDequeueOrWait(0, static q => new ReceiveWaiter(q), continueInline: false, out _, out _, out _));
+            Assert.Same(Message, queue.TryDequeueOrWait(0, static q => new ReceiveWaiter(q), receiver: null, out _, out _, out _));
         }
     }
 }

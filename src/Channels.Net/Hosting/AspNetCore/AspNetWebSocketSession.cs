@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
+using Channels.Net.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -20,8 +21,11 @@ namespace Channels.Net.Hosting.AspNetCore;
 /// <para>When the server closes, the client has <see cref="ChannelsOptions.CloseTimeout"/> to answer
 /// with its close frame; messages it sends meanwhile are dropped, and a client that never answers is
 /// dropped (the disconnect then reports 1006).</para>
+/// <para>Sends are queued (<see cref="WebSocketOutbox"/>): a send within the connection's outgoing budget completes
+/// at once, and a close goes after what was sent before it. A client that leaves the budget spent for
+/// <see cref="ChannelsOptions.SlowClientTimeout"/> is closed with 1008 (see docs/flow-control.md).</para>
 /// </remarks>
-internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbortableSession, IDisposable
+internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbortableSession, IOutgoingBudget, IDisposable
 {
     private const int FirstBufferSize = 4096;
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -47,6 +51,8 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
     private bool _serverRefusalWritten;
     private CancellationTokenRegistration _stopping;
     private Task<WebSocketEvent>? _pendingRead;
+    private WebSocketOutbox? _outbox;
+    private volatile int _abortCode;
 
     public AspNetWebSocketSession(HttpContext http, ChannelsOptions options, ILogger logger)
     {
@@ -175,24 +181,38 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
             throw;
         }
 
+        _outbox = new WebSocketOutbox(_socket, _options, TimeProvider.System, OnWriteFailed);
+        _outbox.SlowClient += OnSlowClient;
         _open = true;
         SettleHandshake(true);
+    }
+
+    int IOutgoingBudget.MaxMessages => _options.MaxOutgoingMessages;
+
+    int IOutgoingBudget.QueuedMessages => _outbox?.Count ?? 0;
+
+    bool IOutgoingBudget.HasByteRoom => _outbox?.HasByteRoom ?? true;
+
+    void IOutgoingBudget.WhenWritten(Action callback)
+    {
+        if (_outbox is { } outbox)
+        {
+            outbox.WhenWritten(callback);
+        }
+        else
+        {
+            callback();
+        }
     }
 
     public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-        var length = Encoding.UTF8.GetBytes(text, buffer);
-        return SendPooledAsync(buffer, length, WebSocketMessageType.Text, cancellationToken);
+        return Outbox()?.SendTextAsync(text, cancellationToken) ?? ValueTask.CompletedTask;
     }
 
-    public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bytes.Length, 1));
-        bytes.Span.CopyTo(buffer);
-        return SendPooledAsync(buffer, bytes.Length, WebSocketMessageType.Binary, cancellationToken);
-    }
+    public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default) =>
+        Outbox()?.SendBinaryAsync(bytes, cancellationToken) ?? ValueTask.CompletedTask;
 
     public async ValueTask CloseAsync(int? code = null, string? reason = null, CancellationToken cancellationToken = default)
     {
@@ -209,6 +229,20 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         if (socket is null || socket.State != WebSocketState.Open)
         {
             return;
+        }
+
+        // The close goes after what was sent before it. A client that does not take that within CloseTimeout
+        // would not read a close frame either: it is dropped.
+        if (_outbox is { } outbox)
+        {
+            var drained = await outbox.DrainAsync(_options.CloseTimeout).ConfigureAwait(false);
+            outbox.Close();
+            if (!drained)
+            {
+                LogCloseNotDrained(_logger, _http.Request.Path, status, _options.CloseTimeout.TotalSeconds);
+                socket.Abort();
+                return;
+            }
         }
 
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -311,6 +345,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         _stopping.Dispose();
         Interlocked.Exchange(ref _handshakeTimer, null)?.Dispose();
         _closeTimer?.Dispose();
+        _outbox?.Close();
         _socket?.Dispose();
         _aborted.Dispose();
         _sendLock.Dispose();
@@ -473,6 +508,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
     private async Task<WebSocketEvent> OnCloseReceivedAsync(WebSocket socket)
     {
         _closeTimer?.Dispose();
+        _outbox?.Close(); // The client closed: what still waits for it is dropped.
         var code = socket.CloseStatus is { } status ? (int)status : 1005;
         if (socket.State == WebSocketState.CloseReceived)
         {
@@ -529,93 +565,57 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         }
     }
 
-    private ValueTask SendPooledAsync(byte[] buffer, int length, WebSocketMessageType type, CancellationToken cancellationToken)
+    /// <summary>The open socket's outbox; null when the socket closed (a send is then dropped, as Django does: the
+    /// consumer hears of the close separately).</summary>
+    /// <exception cref="InvalidOperationException">The WebSocket was not accepted yet.</exception>
+    private WebSocketOutbox? Outbox()
     {
-        var socket = _socket;
-        if (socket is null || socket.State != WebSocketState.Open)
+        if (_state == HandshakeState.Pending)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            if (_state == HandshakeState.Pending)
-            {
-                throw new InvalidOperationException("Cannot send on a WebSocket before it is accepted; call Accept first.");
-            }
-
-            return ValueTask.CompletedTask; // Closed: dropped, as Django does; the consumer hears of the close separately.
+            throw new InvalidOperationException("Cannot send on a WebSocket before it is accepted; call Accept first.");
         }
 
-        if (_sendLock.Wait(0))
-        {
-            ValueTask send;
-            try
-            {
-                send = socket.SendAsync(buffer.AsMemory(0, length), type, endOfMessage: true, cancellationToken);
-            }
-            catch (Exception ex) when (IsConnectionError(ex) || ex is InvalidOperationException)
-            {
-                // InvalidOperationException: the socket closed between the state check and the send.
-                _sendLock.Release();
-                ArrayPool<byte>.Shared.Return(buffer);
-                LogSendFailed(_logger, ex.Message);
-                return ValueTask.CompletedTask;
-            }
-
-            if (send.IsCompletedSuccessfully)
-            {
-                _sendLock.Release();
-                ArrayPool<byte>.Shared.Return(buffer);
-                return ValueTask.CompletedTask;
-            }
-
-            return FinishSendAsync(send, buffer);
-        }
-
-        return SendSlowAsync(socket, buffer, length, type, cancellationToken);
+        return _socket is { State: WebSocketState.Open } ? _outbox : null;
     }
 
-    private async ValueTask FinishSendAsync(ValueTask send, byte[] buffer)
+    private void OnWriteFailed(Exception ex)
     {
-        try
+        if (IsConnectionError(ex) || ex is InvalidOperationException or OperationCanceledException)
         {
-            await send.ConfigureAwait(false);
+            LogSendFailed(_logger, ex.Message); // The reader reports the disconnect.
+            return;
         }
-        catch (Exception ex) when (IsConnectionError(ex))
-        {
-            LogSendFailed(_logger, ex.Message);
-        }
-        finally
-        {
-            _sendLock.Release();
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+
+        LogWriteFailed(_logger, ex, _http.Request.Path);
+        _socket?.Abort();
     }
 
-    private async ValueTask SendSlowAsync(WebSocket socket, byte[] buffer, int length, WebSocketMessageType type, CancellationToken cancellationToken)
+    /// <summary>The client left the outgoing budget spent for SlowClientTimeout: close it with 1008, at once (abort)
+    /// when a write to it is stuck, since it would not read the close frame either.</summary>
+    private void OnSlowClient(int messages, long bytes)
+    {
+        _abortCode = 1008;
+        LogSlowClient(_logger, _http.Request.Path, _options.SlowClientTimeout.TotalSeconds, messages, bytes);
+        ChannelsMetrics.SlowClientsClosed.Add(1);
+        ChannelsMetrics.SlowClientMessagesDropped.Add(messages);
+        if (_outbox!.IsWriting)
+        {
+            _socket!.Abort();
+            return;
+        }
+
+        _ = CloseQuietlyAsync(1008, "Client too slow: outgoing budget spent");
+    }
+
+    private async Task CloseQuietlyAsync(int code, string reason)
     {
         try
         {
-            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await CloseAsync(code, reason).ConfigureAwait(false);
         }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-
-        try
-        {
-            if (socket.State == WebSocketState.Open)
-            {
-                await socket.SendAsync(buffer.AsMemory(0, length), type, endOfMessage: true, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (IsConnectionError(ex))
+        catch (Exception ex) when (IsConnectionError(ex) || ex is InvalidOperationException or OperationCanceledException)
         {
             LogSendFailed(_logger, ex.Message);
-        }
-        finally
-        {
-            _sendLock.Release();
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -707,6 +707,11 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
 
     private WebSocketEvent Gone(int code)
     {
+        if (code == 1006 && _abortCode != 0)
+        {
+            code = _abortCode; // The server dropped the connection on purpose (a slow client): say why.
+        }
+
         _goneCode = code;
         return WebSocketEvent.Disconnected(code);
     }
@@ -796,6 +801,15 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
 
     [LoggerMessage(205, LogLevel.Debug, "A WebSocket send failed because the connection is gone: {Reason}")]
     private static partial void LogSendFailed(ILogger logger, string reason);
+
+    [LoggerMessage(207, LogLevel.Warning, "The client on {Path} did not read for {Seconds} s while its outgoing budget was spent ({Messages} messages, {Bytes} bytes waiting); dropped them and closed the connection with 1008.")]
+    private static partial void LogSlowClient(ILogger logger, PathString path, double seconds, int messages, long bytes);
+
+    [LoggerMessage(208, LogLevel.Information, "The client on {Path} did not take what was sent before the close ({Code}) within {Seconds} s; dropped the connection.")]
+    private static partial void LogCloseNotDrained(ILogger logger, PathString path, int code, double seconds);
+
+    [LoggerMessage(209, LogLevel.Error, "Writing to the WebSocket on {Path} failed; dropped the connection.")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, PathString path);
 
     [LoggerMessage(206, LogLevel.Information, "The client on {Path} broke the WebSocket protocol ({Reason}); closed with 1002.")]
     private static partial void LogProtocolError(ILogger logger, PathString path, string reason);

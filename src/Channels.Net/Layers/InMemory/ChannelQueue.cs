@@ -24,6 +24,9 @@ internal sealed class ChannelQueue
     private ReceiveWaiter? _lastWaiter;
     private ReceiveWaiter? _spareWaiter;
 
+    // Guarded by lock (this): the room the listening receiver has left in its budget (0: none listens).
+    private int _listenerRoom;
+
     public ChannelQueue(string name, int capacity)
     {
         Name = name;
@@ -44,7 +47,7 @@ internal sealed class ChannelQueue
     /// when expired messages were dropped from the head first. With <paramref name="refuseIfExpired"/>
     /// (group sends), a channel that had expired messages gets nothing: it is presumed dead.</summary>
     /// <remarks>A waiting receiver is given the message after the lock is released: its continuation may run
-    /// on this thread (<see cref="ReceiveWaiter.ContinueInline"/>).</remarks>
+    /// on this thread (<see cref="ReceiveWaiter.Receiver"/>).</remarks>
     public EnqueueResult TryEnqueue(ChannelMessage message, long now, long expiresAt, out bool expiredDropped, bool refuseIfExpired = false)
     {
         ReceiveWaiter? waiter;
@@ -65,7 +68,7 @@ internal sealed class ChannelQueue
             waiter = _firstWaiter;
             if (waiter is null)
             {
-                if (_count >= Capacity)
+                if (_count >= EffectiveCapacityLocked)
                 {
                     return EnqueueResult.Full;
                 }
@@ -97,12 +100,18 @@ internal sealed class ChannelQueue
 
     /// <summary>Takes the next unexpired message, or queues <paramref name="waiter"/> to be given the
     /// next one. Returns null when the waiter was queued or the queue is retired (<paramref name="retired"/>).
-    /// With <paramref name="continueInline"/>, the waiter's continuation may run on the thread that gives it its
-    /// message (see <see cref="ReceiveWaiter.ContinueInline"/>).</summary>
-    public ChannelMessage? TryDequeueOrWait(long now, Func<ChannelQueue, ReceiveWaiter> newWaiter, bool continueInline, out ReceiveWaiter? waiter, out bool expiredDropped, out bool retired)
+    /// With a <paramref name="receiver"/>, the waiter hands its message (or error) to it on the thread that gives it
+    /// (see <see cref="ReceiveWaiter.Receiver"/>), and <paramref name="cancellationToken"/> is registered before the
+    /// waiter can be given anything.</summary>
+    public ChannelMessage? TryDequeueOrWait(long now, Func<ChannelQueue, ReceiveWaiter> newWaiter, ILayerMessageReceiver? receiver, out ReceiveWaiter? waiter, out bool expiredDropped, out bool retired, CancellationToken cancellationToken = default, int listenerRoom = 0)
     {
         lock (this)
         {
+            if (receiver is not null)
+            {
+                _listenerRoom = listenerRoom;
+            }
+
             waiter = null;
             expiredDropped = false;
             retired = Retired;
@@ -122,7 +131,14 @@ internal sealed class ChannelQueue
             }
 
             waiter = Interlocked.Exchange(ref _spareWaiter, null) ?? newWaiter(this);
-            waiter.ContinueInline = continueInline;
+            waiter.Receiver = receiver;
+            if (receiver is not null)
+            {
+                // Registered before the waiter is linked: once linked, a sender may give it a message and recycle it
+                // at once. A token cancelled meanwhile finds it unlinked; the caller checked the token just before.
+                waiter.RegisterCancellation(cancellationToken);
+            }
+
             waiter.Linked = true;
             waiter.Previous = _lastWaiter;
             if (_lastWaiter is null)
@@ -139,6 +155,15 @@ internal sealed class ChannelQueue
         }
     }
 
+    /// <summary>The receiver stopped listening (its budget is spent): the channel's own capacity applies again.</summary>
+    public void StopListening()
+    {
+        lock (this)
+        {
+            _listenerRoom = 0;
+        }
+    }
+
     /// <summary>Keeps a finished waiter for the next receive on this channel.</summary>
     public void ReturnSpare(ReceiveWaiter waiter) => Interlocked.CompareExchange(ref _spareWaiter, waiter, null);
 
@@ -152,6 +177,10 @@ internal sealed class ChannelQueue
             }
 
             UnlinkLocked(waiter);
+            if (waiter.Receiver is not null)
+            {
+                _listenerRoom = 0; // The listener is gone.
+            }
         }
 
         waiter.SetException(new OperationCanceledException(cancellationToken));
@@ -272,6 +301,15 @@ internal sealed class ChannelQueue
         }
     }
 
+    /// <summary>
+    /// The channel's capacity, or while a receiver listens (<see cref="ILayerMessageReceiver"/>, a live consumer) the
+    /// room it has left in its own budget, whichever is larger. A listening receiver takes each message as it comes;
+    /// a message finds no waiter only in the moment between one hand-over and the next listen, and on a busy machine
+    /// that moment can last a whole time slice of the listener's thread, in which a burst would fill the capacity and
+    /// skip a consumer that is draining.
+    /// </summary>
+    private int EffectiveCapacityLocked => Math.Max(Capacity, _listenerRoom);
+
     private bool DropExpiredLocked(long now)
     {
         var dropped = false;
@@ -313,7 +351,7 @@ internal sealed class ChannelQueue
     private void Grow()
     {
         // Most channels hold a message or two at a time (a consumer's channel): the ring starts at 2 entries.
-        var bigger = new Entry[Math.Min(Math.Max(_items.Length * 2, 2), Capacity)];
+        var bigger = new Entry[Math.Min(Math.Max(_items.Length * 2, 2), EffectiveCapacityLocked)];
         for (var i = 0; i < _count; i++)
         {
             var index = _head + i;

@@ -111,7 +111,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         while (true)
         {
             var queue = GetOrCreateQueue(channel);
-            var message = queue.TryDequeueOrWait(Now(), _newWaiter, continueInline: false, out var waiter, out var expired, out var retired);
+            var message = queue.TryDequeueOrWait(Now(), _newWaiter, receiver: null, out var waiter, out var expired, out var retired);
             if (expired)
             {
                 OnExpired(queue);
@@ -136,44 +136,49 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
     }
 
     /// <summary>
-    /// <see cref="ReceiveAsync(string, CancellationToken)"/>; with <paramref name="continueInline"/>, a receive that
-    /// has to wait runs its continuation on the sender's thread when the message comes (for a consumer's inbox,
-    /// whose continuation only takes note and schedules its loop: no thread-pool hop or allocation per message).
+    /// Takes <paramref name="channel"/>'s next message if one waits; otherwise returns null and hands the next one to
+    /// <paramref name="receiver"/> when it comes, on the sender's thread (or its error: cancellation by
+    /// <paramref name="cancellationToken"/>, the layer closing). For a consumer's inbox, which only queues the message
+    /// and listens again: no thread-pool hop, allocation or task per message.
     /// </summary>
     /// <remarks>The same steps as the public receive, which keeps its own copy: calling through a shared method
     /// (not inlined, it loops) cost the layer's hot path ~10 ns per receive in the <c>inmemory</c> benchmark.</remarks>
-    internal ValueTask<ChannelMessage> ReceiveAsync(string channel, CancellationToken cancellationToken, bool continueInline)
+    /// <param name="channel">The channel to receive on.</param>
+    /// <param name="receiver">Given the next message (or the receive's error) when nothing waits now.</param>
+    /// <param name="cancellationToken">Cancels the listening (the receiver gets an <see cref="OperationCanceledException"/>).</param>
+    /// <param name="room">How many more messages the receiver can take into its own budget: while it listens, the
+    /// channel holds up to that many (or its capacity, if larger) for it, until <see cref="StopListening"/>.</param>
+    internal ChannelMessage? ReceiveOrListen(string channel, ILayerMessageReceiver receiver, int room, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<ChannelMessage>(cancellationToken);
-        }
-
+        cancellationToken.ThrowIfCancellationRequested();
         while (true)
         {
             var queue = GetOrCreateQueue(channel);
-            var message = queue.TryDequeueOrWait(Now(), _newWaiter, continueInline, out var waiter, out var expired, out var retired);
+            var message = queue.TryDequeueOrWait(Now(), _newWaiter, receiver, out var waiter, out var expired, out var retired, cancellationToken, room);
             if (expired)
             {
                 OnExpired(queue);
             }
 
-            if (message is not null)
+            if (message is not null || waiter is not null)
             {
-                return new ValueTask<ChannelMessage>(message);
-            }
-
-            if (waiter is not null)
-            {
-                waiter.RegisterCancellation(cancellationToken);
-                return waiter.Task;
+                return message;
             }
 
             if (retired)
             {
                 ThrowIfDisposed();
             }
+        }
+    }
+
+    /// <summary>The receiver of <see cref="ReceiveOrListen"/> paused (its budget is spent): the channel's capacity applies again.</summary>
+    internal void StopListening(string channel)
+    {
+        if (_channels.TryGetValue(channel, out var queue))
+        {
+            queue.StopListening();
         }
     }
 

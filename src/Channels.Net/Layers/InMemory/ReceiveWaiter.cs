@@ -27,16 +27,12 @@ internal sealed class ReceiveWaiter : IValueTaskSource<ChannelMessage>
     public bool Linked { get; set; }
 
     /// <summary>
-    /// Set (before the waiter is linked) when the receiver's continuation is cheap and safe to run on the
-    /// thread that gives the message (a consumer's inbox only notes it and schedules its loop): the message is
-    /// then handed over without a thread-pool hop of its own. Otherwise continuations run asynchronously, so a
-    /// sender never runs a receiver's code.
+    /// Set (before the waiter is linked) for a receiver that takes its message by a call instead of awaiting a task:
+    /// a consumer's inbox, which only queues the message, schedules its loop and receives again. The message is then
+    /// handed over on the sender's thread, with no thread-pool hop and no window in which the receive is done but not
+    /// yet taken (a pool hop under load let a burst fill the channel and skip the consumer).
     /// </summary>
-    public bool ContinueInline
-    {
-        get => !_core.RunContinuationsAsynchronously;
-        set => _core.RunContinuationsAsynchronously = !value;
-    }
+    public ILayerMessageReceiver? Receiver { get; set; }
 
     public ValueTask<ChannelMessage> Task => new(this, _core.Version);
 
@@ -50,9 +46,27 @@ internal sealed class ReceiveWaiter : IValueTaskSource<ChannelMessage>
         }
     }
 
-    public void SetResult(ChannelMessage message) => _core.SetResult(message);
+    public void SetResult(ChannelMessage message)
+    {
+        if (TakeReceiver() is { } receiver)
+        {
+            receiver.OnLayerMessage(message);
+            return;
+        }
 
-    public void SetException(Exception exception) => _core.SetException(exception);
+        _core.SetResult(message);
+    }
+
+    public void SetException(Exception exception)
+    {
+        if (TakeReceiver() is { } receiver)
+        {
+            receiver.OnLayerError(exception);
+            return;
+        }
+
+        _core.SetException(exception);
+    }
 
     /// <summary>Ends this wait. The waiter then goes back to its queue for the next receive on that
     /// channel, so a consumer waiting on its channel message after message allocates nothing.</summary>
@@ -75,6 +89,23 @@ internal sealed class ReceiveWaiter : IValueTaskSource<ChannelMessage>
             _core.Reset();
             Queue.ReturnSpare(this);
         }
+    }
+
+    /// <summary>For a receiver's waiter: ends this wait and recycles the waiter before the receiver is called (which
+    /// may receive again, with this same waiter). Null for an awaited waiter.</summary>
+    private ILayerMessageReceiver? TakeReceiver()
+    {
+        var receiver = Receiver;
+        if (receiver is null)
+        {
+            return null;
+        }
+
+        Receiver = null;
+        _registration.Dispose();
+        _registration = default;
+        Queue.ReturnSpare(this);
+        return receiver;
     }
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
