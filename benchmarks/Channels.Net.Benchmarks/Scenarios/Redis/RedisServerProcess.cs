@@ -29,6 +29,16 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>CPU time redis-server has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>redis_version from INFO server.</summary>
     public string Version { get; }
 
@@ -132,7 +142,8 @@ public sealed class RedisServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A free TCP port on 127.0.0.1 (also for the broadcast suite's daphne).</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
