@@ -39,14 +39,7 @@ internal sealed class DaphneServer : IRoomServer
 
     public int ProcessId => _process.Id;
 
-    public TimeSpan CpuTime
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
-        }
-    }
+    public TimeSpan CpuTime => ProcessCpu.Of(_process);
 
     /// <summary>The versions of Python, daphne, channels, channels_redis and Django, or why they cannot run
     /// (then the Django cases are reported as not run).</summary>

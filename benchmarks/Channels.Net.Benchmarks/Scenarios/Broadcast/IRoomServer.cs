@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Channels.Net.Benchmarks.Scenarios.Broadcast;
 
 /// <summary>One running room server (a .NET <see cref="ServerProcess"/> or a <see cref="DaphneServer"/>), a child process of the benchmark.</summary>
@@ -15,4 +17,14 @@ internal interface IRoomServer : IAsyncDisposable
 
     /// <summary>The server's own figures (<c>/stats</c>); null for a server that has none (daphne).</summary>
     Task<ServerStats?> TryStatsAsync();
+}
+
+/// <summary>CPU time of a child process, read through the parent's handle.</summary>
+internal static class ProcessCpu
+{
+    public static TimeSpan Of(Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime;
+    }
 }

@@ -73,14 +73,7 @@ internal sealed class ServerProcess : IRoomServer
 
     public int ProcessId => _process.Id;
 
-    public TimeSpan CpuTime
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
-        }
-    }
+    public TimeSpan CpuTime => ProcessCpu.Of(_process);
 
     /// <summary>Starts a server of <paramref name="framework"/>. <paramref name="layerCapacity"/>: the in-memory layer's
     /// per-channel capacity, null for its default; <paramref name="redisUrl"/>: the Redis the layer or backplane uses.</summary>

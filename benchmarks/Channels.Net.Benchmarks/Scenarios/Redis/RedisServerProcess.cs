@@ -30,14 +30,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>CPU time redis-server has used so far.</summary>
-    public TimeSpan CpuTime
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
-        }
-    }
+    public TimeSpan CpuTime => Broadcast.ProcessCpu.Of(_process);
 
     /// <summary>redis_version from INFO server.</summary>
     public string Version { get; }
