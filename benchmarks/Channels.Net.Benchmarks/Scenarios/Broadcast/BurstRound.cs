@@ -18,7 +18,7 @@ internal static class BurstRound
     /// <summary>The overall cap of one burst (sending included).</summary>
     public static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(60);
 
-    /// <param name="redis">The redis-server the servers share, if any: its CPU time is reported beside theirs.</param>
+    /// <param name="redisCpu">The CPU time of the redis-server the servers share, if any: reported beside theirs.</param>
     public static async Task<BurstResult> RunAsync(Room room, BroadcastLoad load, Func<TimeSpan>? redisCpu)
     {
         var round = room.NextRound();

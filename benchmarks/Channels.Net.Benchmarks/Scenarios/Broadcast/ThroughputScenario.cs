@@ -84,17 +84,25 @@ internal static class ThroughputScenario
             }
 
             Func<TimeSpan>? redisCpu = c.Framework.NeedsRedis() ? () => redis!.CpuTime : null;
-            for (var w = 0; w < WarmupBursts; w++)
-            {
-                progress.WriteLine($"    warm-up {Describe(await BurstRound.RunAsync(room, c.Load, redisCpu))}");
-            }
-
             var bursts = new List<BurstResult>();
-            for (var r = 0; r < rounds; r++)
+            try
             {
-                var burst = await BurstRound.RunAsync(room, c.Load, redisCpu);
-                bursts.Add(burst);
-                progress.WriteLine($"    round {r + 1} {Describe(burst)}");
+                for (var w = 0; w < WarmupBursts; w++)
+                {
+                    progress.WriteLine($"    warm-up {Describe(await BurstRound.RunAsync(room, c.Load, redisCpu))}");
+                }
+
+                for (var r = 0; r < rounds; r++)
+                {
+                    var burst = await BurstRound.RunAsync(room, c.Load, redisCpu);
+                    bursts.Add(burst);
+                    progress.WriteLine($"    round {r + 1} {Describe(burst)}");
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidOperationException or TimeoutException or TaskCanceledException)
+            {
+                // A server that died mid-case (its /stats no longer answers): the other cases still run.
+                return new CaseResult(c, [], $"failed after {bursts.Count} measured round(s): {ex.GetType().Name}: {ex.Message}");
             }
 
             return new CaseResult(c, bursts, null);
