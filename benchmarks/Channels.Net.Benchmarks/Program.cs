@@ -119,8 +119,25 @@ public static class Program
                 case "--layer-capacity":
                     settings = settings with { LayerCapacity = PositiveInt(Value(options, ref i), "--layer-capacity") };
                     break;
+                case "--frameworks":
+                    settings = settings with { BroadcastCases = Value(options, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) };
+                    break;
+                case "--svg":
+                    settings = settings with { SvgPath = Value(options, ref i) };
+                    break;
                 default:
                     throw new FormatException($"Unknown option '{options[i]}'.");
+            }
+        }
+
+        if (settings.BroadcastCases is { } selected)
+        {
+            var known = BroadcastCase.All(settings.LayerCapacity).Select(static c => c.Id).ToHashSet(StringComparer.Ordinal);
+            if (selected.Count == 0 || !selected.IsSubsetOf(known))
+            {
+                throw new FormatException(selected.Contains("channels-inmemory-tuned") && settings.LayerCapacity is null
+                    ? "Case 'channels-inmemory-tuned' needs '--layer-capacity N'."
+                    : $"Option '--frameworks' takes a comma-separated list of cases among {string.Join(", ", known)}; not '{string.Join(',', selected)}'.");
             }
         }
 
@@ -149,7 +166,9 @@ public static class Program
         Console.WriteLine("  --no-gc         do not force a full GC before each round");
         Console.WriteLine("  --broadcast-rounds N  broadcast: measured burst rounds per framework (default 3)");
         Console.WriteLine("  --idle-connections N  broadcast: idle connections for the memory measure (default 5000)");
-        Console.WriteLine("  --layer-capacity N    broadcast: Channels.Net in-memory layer capacity (default 2000; Django's is 100)");
+        Console.WriteLine("  --layer-capacity N    broadcast: also run the in-memory case with this capacity, labelled \"tuned\" (the default case keeps 100, Django's)");
+        Console.WriteLine($"  --frameworks a,b      broadcast: run only these burst cases: {string.Join(", ", BroadcastCase.All(1).Select(static c => c.Id))}");
+        Console.WriteLine("  --svg PATH            broadcast: write the burst results as an SVG bar chart to PATH");
         Console.WriteLine("  --scenarios cde       broadcast: run only these scenarios (c burst, d latency, e idle memory)");
         Console.WriteLine("  --cases b9,b10        redis: run only these cases (a1, a1e, … a4e, b1 … b12); the ceiling always runs");
         Console.WriteLine("  --idle-hold-seconds N broadcast: pause N s at the memory measure's before/after points (to inspect the server)");

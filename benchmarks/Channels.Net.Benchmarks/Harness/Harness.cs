@@ -24,9 +24,15 @@ public sealed record HarnessSettings
     /// <summary>broadcast suite: idle connections opened per server to measure memory per connection.</summary>
     public int IdleConnections { get; init; } = 5_000;
 
-    /// <summary>broadcast suite: the Channels.Net in-memory layer's per-channel capacity. The default, 2,000, is one
-    /// whole burst (10 senders x 200 messages), so no member's channel can be full; Django's default is 100.</summary>
-    public int LayerCapacity { get; init; } = 2_000;
+    /// <summary>broadcast suite: a raised per-channel capacity for the Channels.Net in-memory layer, run as an extra,
+    /// explicitly labelled "tuned" case beside the default one (capacity 100, Django's). Null: no tuned case.</summary>
+    public int? LayerCapacity { get; init; }
+
+    /// <summary>broadcast suite: the burst cases to run, by id (see <c>BroadcastCase.All</c>); null runs them all.</summary>
+    public IReadOnlySet<string>? BroadcastCases { get; init; }
+
+    /// <summary>broadcast suite: write c)'s bar chart (SVG) to this path.</summary>
+    public string? SvgPath { get; init; }
 
     /// <summary>broadcast suite: pause this long (seconds) with the server's memory at its "before" and "after" points,
     /// so the server process can be inspected (e.g. with dotnet-gcdump). 0: no pause.</summary>

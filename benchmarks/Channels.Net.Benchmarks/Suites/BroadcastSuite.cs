@@ -1,18 +1,21 @@
 using System.Diagnostics;
 using Channels.Net.Benchmarks.Harness;
 using Channels.Net.Benchmarks.Scenarios.Broadcast;
+using Channels.Net.Benchmarks.Scenarios.Redis;
 
 namespace Channels.Net.Benchmarks.Suites;
 
 /// <summary>
-/// Room broadcast over real WebSockets on loopback: the tutorial's <see cref="ChatConsumer"/> on Channels.Net beside
-/// an ASP.NET Core SignalR hub doing the same, each server in a child process of its own (see benchmarks/README.md).
+/// Room broadcast over real WebSockets on loopback, every framework on its defaults: the tutorial's
+/// <see cref="ChatConsumer"/> on Channels.Net's in-memory, Redis and Redis pub/sub layers, an ASP.NET Core SignalR hub
+/// without and with its Redis backplane, and Django's tutorial consumer under daphne on channels_redis; each server in
+/// a child process of its own (see benchmarks/README.md).
 /// </summary>
 public sealed class BroadcastSuite : IBenchmarkSuite
 {
     public string Name => "broadcast";
 
-    public string Description => "Room broadcast over loopback WebSockets: Channels.Net ChatConsumer vs a SignalR hub (throughput, latency, memory per idle connection)";
+    public string Description => "Room broadcast over loopback WebSockets, defaults: Channels.Net (in-memory, Redis, PubSub) vs SignalR (+ Redis backplane) vs Django/daphne (burst, latency, memory per idle connection)";
 
     public async Task<IReadOnlyList<ScenarioOutcome>> RunAsync(HarnessSettings settings, TextWriter progress)
     {
@@ -20,81 +23,132 @@ public sealed class BroadcastSuite : IBenchmarkSuite
         ArgumentNullException.ThrowIfNull(progress);
         var outcomes = new List<ScenarioOutcome>();
         progress.WriteLine($"broadcast: load average {LoadAverage()} at start (2 cores: the others' work slows every figure below)");
-        progress.WriteLine($"broadcast: server processes on 127.0.0.1; in-memory layer capacity {settings.LayerCapacity:N0}; {settings.BroadcastRounds} rounds; {settings.IdleConnections:N0} idle connections");
+        progress.WriteLine($"broadcast: server processes on 127.0.0.1; every layer on its defaults{(settings.LayerCapacity is { } n ? $", plus a tuned in-memory case with capacity {n:N0}" : "")}; {settings.BroadcastRounds} rounds; {settings.IdleConnections:N0} idle connections");
 
         var started = Stopwatch.GetTimestamp();
         var scenarios = settings.BroadcastScenarios;
-        if (scenarios.Contains('c', StringComparison.Ordinal) || scenarios.Contains('d', StringComparison.Ordinal))
+        if (scenarios.Contains('c', StringComparison.Ordinal))
         {
-            await RunRoomScenariosAsync(settings, progress, outcomes);
+            outcomes.Add(await RunBurstCasesAsync(settings, progress));
+        }
+
+        if (scenarios.Contains('d', StringComparison.Ordinal))
+        {
+            outcomes.Add(await RunLatencyAsync(progress));
         }
 
         if (scenarios.Contains('e', StringComparison.Ordinal))
         {
             progress.WriteLine($"e) memory per idle connection: {settings.IdleConnections:N0} connections, fresh server per framework ...");
-            outcomes.Add(await IdleMemoryScenario.RunAsync(settings.IdleConnections, settings.LayerCapacity, settings.IdleHoldSeconds, progress));
+            outcomes.Add(await IdleMemoryScenario.RunAsync(settings.IdleConnections, settings.IdleHoldSeconds, progress));
         }
 
         progress.WriteLine($"broadcast suite took {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s; load average {LoadAverage()} at the end");
         return outcomes;
     }
 
-    /// <summary>c) and d): both servers up, 200 clients each in one room.</summary>
-    private static async Task RunRoomScenariosAsync(HarnessSettings settings, TextWriter progress, List<ScenarioOutcome> outcomes)
+    /// <summary>c): the selected cases one after another, with the suite's own redis-server when any needs one.</summary>
+    private static async Task<ScenarioOutcome> RunBurstCasesAsync(HarnessSettings settings, TextWriter progress)
     {
-        ServerProcess? channelsServer = null, signalRServer = null;
-        Room? channels = null, signalR = null;
+        var cases = BroadcastCase.All(settings.LayerCapacity).Where(c => settings.BroadcastCases?.Contains(c.Id) ?? true).ToList();
+        progress.WriteLine($"c) burst, {cases.Count} case(s): {string.Join(", ", cases.Select(static c => c.Id))}");
+        RedisServerProcess? redis = null;
+        string? redisMissing = null;
         try
         {
-            channelsServer = await ServerProcess.StartAsync(BroadcastFramework.ChannelsNet, settings.LayerCapacity);
-            signalRServer = await ServerProcess.StartAsync(BroadcastFramework.SignalR, settings.LayerCapacity);
-            channels = new Room(channelsServer, "bench");
-            signalR = new Room(signalRServer, "bench");
-            foreach (var room in new[] { channels, signalR })
+            if (cases.Any(static c => c.Framework.NeedsRedis()))
             {
-                var connect = await room.ConnectAsync(ThroughputScenario.Clients, TimeSpan.FromSeconds(60));
-                progress.WriteLine($"  {room.Framework.Label(),-12} server pid {room.Server.ProcessId} at {room.Server.BaseAddress}: {connect.Connected}/{connect.Requested} clients joined in {connect.Elapsed.TotalSeconds:F1} s");
-                if (connect.Connected != ThroughputScenario.Clients)
+                try
                 {
-                    throw new InvalidOperationException($"{room.Framework.Label()}: only {connect.Connected} of {ThroughputScenario.Clients} clients connected ({connect.FirstError}).");
+                    redis = await RedisServerProcess.StartAsync();
+                    progress.WriteLine($"  redis-server {redis.Version} on 127.0.0.1:{redis.Port} (--save \"\" --appendonly no)");
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or StackExchange.Redis.RedisException or System.ComponentModel.Win32Exception or IOException)
+                {
+                    redisMissing = $"no redis-server: {ex.Message}";
                 }
             }
 
-            if (settings.BroadcastScenarios.Contains('c', StringComparison.Ordinal))
+            var (djangoVersions, djangoMissing) = cases.Any(static c => c.Framework == BroadcastFramework.Django)
+                ? await DaphneServer.ProbeAsync()
+                : (null, null);
+            if (djangoVersions is not null)
             {
-                progress.WriteLine($"c) burst: {ThroughputScenario.Senders} senders x {ThroughputScenario.MessagesPerSender} messages to {ThroughputScenario.Clients} clients ...");
-                outcomes.Add(await ThroughputScenario.RunAsync(channels, signalR, settings.BroadcastRounds, progress));
+                progress.WriteLine($"  {djangoVersions}");
             }
 
-            if (settings.BroadcastScenarios.Contains('d', StringComparison.Ordinal))
+            var prerequisites = new BroadcastPrerequisites(redis, redisMissing ?? "no redis-server", djangoVersions, djangoMissing ?? redisMissing);
+            var (outcome, results) = await ThroughputScenario.RunAsync(cases, prerequisites, settings.BroadcastRounds, progress);
+            if (redis is not null)
             {
-                if (!settings.BroadcastScenarios.Contains('c', StringComparison.Ordinal))
-                {
-                    progress.WriteLine("d) warm-up (c was not run) ...");
-                    await ThroughputScenario.WarmUpAsync([channels, signalR], ThroughputScenario.WarmupBursts, progress);
-                }
-
-                progress.WriteLine($"d) latency at {LatencyScenario.DeliveriesPerSecond:N0} deliveries/s ...");
-                outcomes.Add(await LatencyScenario.RunAsync(channels, signalR, progress));
+                outcome.Ratios.Add($"redis-server {redis.Version}");
             }
+
+            if (djangoVersions is not null)
+            {
+                outcome.Ratios.Add(djangoVersions);
+            }
+
+            if (settings.SvgPath is { } svg)
+            {
+                BroadcastChart.Write(svg, results, $"{DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {settings.BroadcastRounds} rounds per case; load average {LoadAverage()} after the run");
+                progress.WriteLine($"  chart written to {svg}");
+            }
+
+            return outcome;
         }
         finally
         {
-            // Servers first: the clients' teardown is then instant.
-            foreach (var server in new[] { channelsServer, signalRServer })
+            if (redis is not null)
             {
-                if (server is not null)
+                await redis.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>d): Channels.Net (in-memory, defaults) and SignalR, 200 clients each in one room, warmed up first.</summary>
+    private static async Task<ScenarioOutcome> RunLatencyAsync(TextWriter progress)
+    {
+        var load = BroadcastLoad.Full;
+        var servers = new List<ServerProcess>();
+        var rooms = new List<Room>();
+        try
+        {
+            foreach (var framework in new[] { BroadcastFramework.ChannelsNet, BroadcastFramework.SignalR })
+            {
+                var server = await ServerProcess.StartAsync(framework);
+                servers.Add(server);
+                var room = new Room(server, "bench");
+                rooms.Add(room);
+                var connect = await room.ConnectAsync(load.Clients, TimeSpan.FromSeconds(60));
+                if (connect.Connected != load.Clients)
                 {
-                    await server.DisposeAsync();
+                    throw new InvalidOperationException($"{framework.Label()}: only {connect.Connected} of {load.Clients} clients connected ({connect.FirstError}).");
                 }
             }
 
-            foreach (var room in new[] { channels, signalR })
+            progress.WriteLine($"d) warm-up: {ThroughputScenario.WarmupBursts} bursts per framework ...");
+            for (var w = 0; w < ThroughputScenario.WarmupBursts; w++)
             {
-                if (room is not null)
+                foreach (var room in rooms)
                 {
-                    await room.DisposeAsync();
+                    await BurstRound.RunAsync(room, load, redisCpu: null);
                 }
+            }
+
+            progress.WriteLine($"d) latency at {LatencyScenario.DeliveriesPerSecond:N0} deliveries/s ...");
+            return await LatencyScenario.RunAsync(rooms[0], rooms[1], progress);
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+
+            foreach (var room in rooms)
+            {
+                await room.DisposeAsync();
             }
         }
     }

@@ -34,10 +34,14 @@ internal abstract class BroadcastClient : IAsyncDisposable
 
     public int[] LastSeq { get; } = new int[MaxSenders];
 
+    /// <summary>A client that speaks what <paramref name="framework"/>'s page would: the chat text as is (Channels.Net's
+    /// tutorial, the bare endpoint), <c>{"message": ...}</c> (Django's tutorial) or the SignalR client.</summary>
     public static BroadcastClient Create(BroadcastFramework framework, DeliveryTracker tracker, HttpMessageInvoker invoker) => framework switch
     {
-        BroadcastFramework.ChannelsNet => new RawWebSocketClient(tracker, invoker, ChatRouting.RoomPath),
-        BroadcastFramework.BareWebSocket => new RawWebSocketClient(tracker, invoker, BareWebSocketRoom.RoomPath),
+        BroadcastFramework.ChannelsNet or BroadcastFramework.ChannelsNetRedis or BroadcastFramework.ChannelsNetPubSub
+            => new RawWebSocketClient(tracker, invoker, ChatRouting.RoomPath, jsonMessage: false),
+        BroadcastFramework.Django => new RawWebSocketClient(tracker, invoker, DjangoChatProject.RoomPath, jsonMessage: true),
+        BroadcastFramework.BareWebSocket => new RawWebSocketClient(tracker, invoker, BareWebSocketRoom.RoomPath, jsonMessage: false),
         _ => new SignalRClient(tracker),
     };
 
@@ -84,24 +88,44 @@ internal abstract class BroadcastClient : IAsyncDisposable
     }
 }
 
-/// <summary>A raw <see cref="ClientWebSocket"/> on a room URL (the tutorial's, or the bare endpoint's): text frames out, text frames in.</summary>
-internal sealed class RawWebSocketClient(DeliveryTracker tracker, HttpMessageInvoker invoker, Func<string, string> roomPath) : BroadcastClient(tracker)
+/// <summary>A raw <see cref="ClientWebSocket"/> on a room URL (a tutorial's, or the bare endpoint's): text frames out, text
+/// frames in, each the chat text itself or, with <paramref name="jsonMessage"/>, the Django tutorial page's
+/// <c>{"message": "..."}</c> (its <c>JSON.stringify</c> / <c>JSON.parse(e.data).message</c>). The Origin header is the
+/// server's own, as a browser on its page sends (Django's <c>AllowedHostsOriginValidator</c> refuses a connection without one).</summary>
+internal sealed class RawWebSocketClient(DeliveryTracker tracker, HttpMessageInvoker invoker, Func<string, string> roomPath, bool jsonMessage) : BroadcastClient(tracker)
 {
+    private static readonly byte[] JsonPrefix = "{\"message\": \""u8.ToArray();
+    private static readonly byte[] JsonSuffix = "\"}"u8.ToArray();
     private readonly ClientWebSocket _socket = new();
-    private readonly byte[] _sendBuffer = new byte[Encoding.UTF8.GetMaxByteCount(BroadcastMessage.Length)];
+    private readonly byte[] _sendBuffer = new byte[Encoding.UTF8.GetMaxByteCount(BroadcastMessage.Length) + 32];
     private byte[] _receiveBuffer = new byte[256];
     private Task? _receiving;
 
     public override async Task ConnectAsync(Uri server, string room, CancellationToken cancellationToken)
     {
         var uri = new UriBuilder(new Uri(server, roomPath(room))) { Scheme = "ws" }.Uri;
+        _socket.Options.SetRequestHeader("Origin", server.GetLeftPart(UriPartial.Authority));
         await _socket.ConnectAsync(uri, invoker, cancellationToken);
         _receiving = ReceiveLoopAsync();
     }
 
     public override Task SendAsync(string text, CancellationToken cancellationToken)
     {
-        var length = Encoding.UTF8.GetBytes(text, _sendBuffer);
+        // The chat text is ASCII letters, digits and spaces (BroadcastMessage): nothing to escape in JSON.
+        var length = 0;
+        if (jsonMessage)
+        {
+            JsonPrefix.CopyTo(_sendBuffer, 0);
+            length = JsonPrefix.Length;
+        }
+
+        length += Encoding.UTF8.GetBytes(text, _sendBuffer.AsSpan(length));
+        if (jsonMessage)
+        {
+            JsonSuffix.CopyTo(_sendBuffer, length);
+            length += JsonSuffix.Length;
+        }
+
         return _socket.SendAsync(_sendBuffer.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).AsTask();
     }
 
@@ -139,7 +163,7 @@ internal sealed class RawWebSocketClient(DeliveryTracker tracker, HttpMessageInv
                     continue;
                 }
 
-                OnMessage(_receiveBuffer.AsSpan(0, count), Stopwatch.GetTimestamp());
+                OnMessage(jsonMessage ? JsonMessageText(_receiveBuffer.AsSpan(0, count)) : _receiveBuffer.AsSpan(0, count), Stopwatch.GetTimestamp());
                 count = 0;
             }
         }
@@ -148,6 +172,10 @@ internal sealed class RawWebSocketClient(DeliveryTracker tracker, HttpMessageInv
             // The connection ended (the benchmark aborts it, or the server went away).
         }
     }
+
+    /// <summary>The <c>message</c> of Django's <c>json.dumps({"message": message})</c>; anything else is left as is (and counted malformed).</summary>
+    private static ReadOnlySpan<byte> JsonMessageText(ReadOnlySpan<byte> json) =>
+        json.StartsWith(JsonPrefix) && json.EndsWith(JsonSuffix) ? json[JsonPrefix.Length..^JsonSuffix.Length] : json;
 }
 
 /// <summary>A SignalR .NET client: WebSockets transport, negotiation skipped, JSON protocol; joins with <c>Join</c>,

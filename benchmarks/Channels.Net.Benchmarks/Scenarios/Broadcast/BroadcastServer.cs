@@ -15,7 +15,8 @@ namespace Channels.Net.Benchmarks.Scenarios.Broadcast;
 /// <summary>
 /// The server process of the broadcast suite (a hidden subcommand of the benchmark app, started by
 /// <see cref="ServerProcess"/>): a Kestrel <see cref="WebApplication"/> on 127.0.0.1 with a free port, serving
-/// either the tutorial's <see cref="ChatConsumer"/> (Channels.Net) or <see cref="ChatHub"/> (SignalR), plus
+/// the tutorial's <see cref="ChatConsumer"/> (Channels.Net, <see cref="ChannelsNetHost"/>), <see cref="ChatHub"/>
+/// (SignalR, <see cref="SignalRHost"/>) or the bare endpoint, plus
 /// <c>GET /stats</c> (optionally <c>?gc=1</c>: full compacting GC first) for memory, allocation, GC and CPU figures.
 /// It prints <c>listening &lt;url&gt;</c> on stdout once started, and exits when its stdin closes.
 /// </summary>
@@ -23,43 +24,53 @@ internal static class BroadcastServer
 {
     public const string Command = "broadcast-server";
 
+    /// <summary>The capacity argument meaning "the layer's default".</summary>
+    public const string DefaultCapacity = "default";
+
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length != 2 || !Enum.TryParse<BroadcastFramework>(args[0], ignoreCase: true, out var framework)
-            || !int.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out var capacity) || capacity < 1)
+        int? capacity = null;
+        if (args.Length is < 2 or > 3 || !Enum.TryParse<BroadcastFramework>(args[0], ignoreCase: true, out var framework)
+            || (args[1] != DefaultCapacity && !TryParseCapacity(args[1], out capacity)))
         {
-            await Console.Error.WriteLineAsync($"usage: {Command} <ChannelsNet|SignalR|BareWebSocket> <layer capacity>");
+            await Console.Error.WriteLineAsync($"usage: {Command} <{string.Join('|', Enum.GetNames<BroadcastFramework>())}> <layer capacity|{DefaultCapacity}> [redis url]");
             return 2;
         }
 
+        var redisUrl = args.Length == 3 ? args[2] : null;
         var builder = WebApplication.CreateSlimBuilder();
         var warnings = new WarningCounter();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddProvider(warnings);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        if (framework == BroadcastFramework.ChannelsNet)
+        switch (framework)
         {
-            // ChannelsOptions stay at their defaults; only the layer's per-channel capacity is set (see the README).
-            builder.Services.AddChannels(c => c.AddInMemoryLayer(configure: o => o.Capacity = capacity));
-        }
-        else if (framework == BroadcastFramework.SignalR)
-        {
-            builder.Services.AddSignalR(); // defaults: JSON protocol, all transports (the clients use WebSockets).
+            case BroadcastFramework.ChannelsNet or BroadcastFramework.ChannelsNetRedis or BroadcastFramework.ChannelsNetPubSub:
+                ChannelsNetHost.AddServices(builder.Services, framework, capacity, redisUrl);
+                break;
+            case BroadcastFramework.SignalR or BroadcastFramework.SignalRRedis:
+                SignalRHost.AddServices(builder.Services, redisUrl);
+                break;
+            case BroadcastFramework.BareWebSocket:
+                break;
+            default:
+                await Console.Error.WriteLineAsync($"{framework} is not a .NET server.");
+                return 2;
         }
 
         var app = builder.Build();
-        if (framework == BroadcastFramework.ChannelsNet)
+        switch (framework)
         {
-            ChatRouting.Map(app);
-        }
-        else if (framework == BroadcastFramework.SignalR)
-        {
-            app.MapHub<ChatHub>("/" + ChatHub.Path);
-        }
-        else
-        {
-            BareWebSocketRoom.Map(app);
+            case BroadcastFramework.ChannelsNet or BroadcastFramework.ChannelsNetRedis or BroadcastFramework.ChannelsNetPubSub:
+                ChannelsNetHost.Map(app);
+                break;
+            case BroadcastFramework.SignalR or BroadcastFramework.SignalRRedis:
+                SignalRHost.Map(app);
+                break;
+            default:
+                BareWebSocketRoom.Map(app);
+                break;
         }
 
         app.MapGet("/stats", (HttpContext context) => Results.Text(Stats(context.Request.Query.ContainsKey("gc"), warnings), "application/json"));
@@ -76,6 +87,12 @@ internal static class BroadcastServer
 
         Environment.Exit(0);
         return 0;
+    }
+
+    private static bool TryParseCapacity(string text, out int? capacity)
+    {
+        capacity = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
+        return capacity is not null;
     }
 
     private static string Stats(bool collect, WarningCounter warnings)

@@ -22,12 +22,12 @@ internal static class IdleMemoryScenario
     private static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan VerifyTimeout = TimeSpan.FromSeconds(20);
 
-    public static async Task<ScenarioOutcome> RunAsync(int connections, int layerCapacity, int holdSeconds, TextWriter progress)
+    public static async Task<ScenarioOutcome> RunAsync(int connections, int holdSeconds, TextWriter progress)
     {
         var results = new List<MemoryResult>();
         foreach (var framework in new[] { BroadcastFramework.ChannelsNet, BroadcastFramework.SignalR, BroadcastFramework.BareWebSocket })
         {
-            var result = await MeasureAsync(framework, connections, layerCapacity, holdSeconds, progress);
+            var result = await MeasureAsync(framework, connections, holdSeconds, progress);
             results.Add(result);
         }
 
@@ -70,9 +70,9 @@ internal static class IdleMemoryScenario
         return outcome;
     }
 
-    private static async Task<MemoryResult> MeasureAsync(BroadcastFramework framework, int connections, int layerCapacity, int holdSeconds, TextWriter progress)
+    private static async Task<MemoryResult> MeasureAsync(BroadcastFramework framework, int connections, int holdSeconds, TextWriter progress)
     {
-        var server = await ServerProcess.StartAsync(framework, layerCapacity);
+        var server = await ServerProcess.StartAsync(framework);
         var room = new Room(server, RoomName);
         try
         {
@@ -107,7 +107,7 @@ internal static class IdleMemoryScenario
         }
     }
 
-    private static async Task HoldAsync(string point, ServerProcess server, Room room, int seconds, TextWriter progress)
+    private static async Task HoldAsync(string point, IRoomServer server, Room room, int seconds, TextWriter progress)
     {
         if (seconds > 0)
         {

@@ -43,7 +43,7 @@ internal static class LatencyScenario
 
         var outcome = new ScenarioOutcome(
             "d",
-            $"delivery latency at a paced {DeliveriesPerSecond:N0} deliveries/s ({DeliveriesPerSecond / ThroughputScenario.Clients:F0} msg/s to {ThroughputScenario.Clients} clients; {Slices} x {SliceSeconds:F0} s per framework, interleaved)",
+            $"delivery latency at a paced {DeliveriesPerSecond:N0} deliveries/s ({DeliveriesPerSecond / BroadcastLoad.Full.Clients:F0} msg/s to {BroadcastLoad.Full.Clients} clients; {Slices} x {SliceSeconds:F0} s per framework, interleaved)",
             []);
         outcome.Ratios.Add($"{"",-13}{"p50 ms",9}{"p90 ms",9}{"p99 ms",9}{"max ms",9}{"mean ms",9}{"samples",9}{"rate/s",9}");
         foreach (var (room, r) in results)
@@ -67,7 +67,7 @@ internal static class LatencyScenario
         var messagesPerSecond = DeliveriesPerSecond / clients.Count;
         var messages = (int)Math.Round(SliceSeconds * messagesPerSecond);
         var interval = Stopwatch.Frequency / messagesPerSecond;
-        var senders = Math.Min(ThroughputScenario.Senders, clients.Count);
+        var senders = Math.Min(BroadcastLoad.Full.Senders, clients.Count);
         var round = room.NextRound();
         var done = room.Tracker.Begin(round, messages, clients, record ? messages * clients.Count : 0);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(SliceSeconds) + DrainTimeout);
@@ -105,12 +105,13 @@ internal static class LatencyScenario
             Seconds: Stopwatch.GetElapsedTime(start, lastSend).TotalSeconds + (1 / messagesPerSecond));
     }
 
-    private static double Percentile(long[] sorted, double p) =>
+    /// <summary>The p-quantile of sorted Stopwatch-tick latencies, in ms (NaN for none).</summary>
+    internal static double Percentile(long[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : ToMs(sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)]);
 
     private static double ToMs(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
-    private static string Ms(double ms) => ms.ToString(ms >= 10 ? "F1" : "F3", CultureInfo.InvariantCulture);
+    internal static string Ms(double ms) => ms.ToString(ms >= 10 ? "F1" : "F3", CultureInfo.InvariantCulture);
 
     private sealed record PacedSlice(long Expected, long Delivered, long[] Latencies, double Seconds);
 

@@ -6,8 +6,9 @@ namespace Channels.Net.Benchmarks.Scenarios.Broadcast;
 internal sealed record ConnectOutcome(int Requested, int Connected, int Failed, string? FirstError, TimeSpan Elapsed);
 
 /// <summary>
-/// The clients of one framework in one room on one <see cref="ServerProcess"/>, and the tracker that counts what
-/// they receive. Disposing disposes the clients (not the server).
+/// The clients of one framework in one room, spread evenly over its servers (client i on server i mod n; with two
+/// servers sharing the room through Redis, every other sender is on each), and the tracker that counts what they
+/// receive. Disposing disposes the clients (not the servers).
 /// </summary>
 internal sealed class Room : IAsyncDisposable
 {
@@ -21,13 +22,22 @@ internal sealed class Room : IAsyncDisposable
     private readonly List<BroadcastClient> _clients = [];
     private int _round;
 
-    public Room(ServerProcess server, string name)
+    public Room(IRoomServer server, string name)
+        : this([server], name)
     {
-        Server = server;
+    }
+
+    public Room(IReadOnlyList<IRoomServer> servers, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(servers.Count);
+        Servers = servers;
         Name = name;
     }
 
-    public ServerProcess Server { get; }
+    public IReadOnlyList<IRoomServer> Servers { get; }
+
+    /// <summary>The first server.</summary>
+    public IRoomServer Server => Servers[0];
 
     public BroadcastFramework Framework => Server.Framework;
 
@@ -45,25 +55,23 @@ internal sealed class Room : IAsyncDisposable
     public async Task<ConnectOutcome> ConnectAsync(int count, TimeSpan deadline)
     {
         var started = Stopwatch.GetTimestamp();
+        var first = _clients.Count;
         using var stop = new CancellationTokenSource(deadline);
         var next = -1;
         var failed = 0;
         string? firstError = null;
-        var connected = new List<BroadcastClient>(count);
-        var gate = new Lock();
+        var connected = new BroadcastClient?[count]; // by index, so that client i is on server i mod n
 
         async Task WorkerAsync()
         {
-            while (!stop.IsCancellationRequested && Interlocked.Increment(ref next) < count && Volatile.Read(ref failed) < MaxFailures)
+            int index;
+            while (!stop.IsCancellationRequested && (index = Interlocked.Increment(ref next)) < count && Volatile.Read(ref failed) < MaxFailures)
             {
                 var client = BroadcastClient.Create(Framework, Tracker, _invoker);
                 try
                 {
-                    await client.ConnectAsync(Server.BaseAddress, Name, stop.Token);
-                    lock (gate)
-                    {
-                        connected.Add(client);
-                    }
+                    await client.ConnectAsync(Servers[(first + index) % Servers.Count].BaseAddress, Name, stop.Token);
+                    connected[index] = client;
                 }
                 catch (Exception ex)
                 {
@@ -75,8 +83,9 @@ internal sealed class Room : IAsyncDisposable
         }
 
         await Task.WhenAll(Enumerable.Range(0, Math.Min(ConnectParallelism, Math.Max(count, 1))).Select(_ => Task.Run(WorkerAsync)));
-        _clients.AddRange(connected);
-        return new ConnectOutcome(count, connected.Count, failed, firstError, Stopwatch.GetElapsedTime(started));
+        var opened = connected.OfType<BroadcastClient>().ToList();
+        _clients.AddRange(opened);
+        return new ConnectOutcome(count, opened.Count, failed, firstError, Stopwatch.GetElapsedTime(started));
     }
 
     public async ValueTask DisposeAsync()

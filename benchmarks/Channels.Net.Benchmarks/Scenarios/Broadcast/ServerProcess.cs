@@ -52,7 +52,7 @@ internal sealed record ServerStats(
 /// its memory, allocations, GCs and CPU time are its alone and a fresh one can be started per measure.
 /// Disposing closes its stdin (it exits) and kills it if it has not exited within 3 s.
 /// </summary>
-internal sealed class ServerProcess : IAsyncDisposable
+internal sealed class ServerProcess : IRoomServer
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private readonly Process _process;
@@ -73,7 +73,11 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(BroadcastFramework framework, int layerCapacity)
+    public TimeSpan CpuTime => ProcessCpu.Of(_process);
+
+    /// <summary>Starts a server of <paramref name="framework"/>. <paramref name="layerCapacity"/>: the in-memory layer's
+    /// per-channel capacity, null for its default; <paramref name="redisUrl"/>: the Redis the layer or backplane uses.</summary>
+    public static async Task<ServerProcess> StartAsync(BroadcastFramework framework, int? layerCapacity = null, string? redisUrl = null)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this process's executable to start the server.");
         var start = new ProcessStartInfo
@@ -91,7 +95,11 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         start.ArgumentList.Add(BroadcastServer.Command);
         start.ArgumentList.Add(framework.ToString());
-        start.ArgumentList.Add(layerCapacity.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(layerCapacity?.ToString(CultureInfo.InvariantCulture) ?? BroadcastServer.DefaultCapacity);
+        if (redisUrl is not null)
+        {
+            start.ArgumentList.Add(redisUrl);
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("The server process did not start.");
         var stderr = new Queue<string>();
@@ -141,6 +149,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         var json = await _http.GetStringAsync(collect ? "stats?gc=1" : "stats");
         return ServerStats.Parse(json);
     }
+
+    public async Task<ServerStats?> TryStatsAsync() => await StatsAsync();
 
     public async ValueTask DisposeAsync()
     {

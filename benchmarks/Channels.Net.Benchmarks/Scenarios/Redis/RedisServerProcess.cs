@@ -29,6 +29,9 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>CPU time redis-server has used so far.</summary>
+    public TimeSpan CpuTime => Broadcast.ProcessCpu.Of(_process);
+
     /// <summary>redis_version from INFO server.</summary>
     public string Version { get; }
 
@@ -132,7 +135,8 @@ public sealed class RedisServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A free TCP port on 127.0.0.1 (also for the broadcast suite's daphne).</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
