@@ -537,21 +537,15 @@ public sealed partial class RedisChannelLayer : IChannelLayer
 
     /// <summary>
     /// Hands <paramref name="message"/> to the buffer of this layer's channel <paramref name="target"/>, as the
-    /// pump does with what it pops: a full buffer drops the message and logs it.
+    /// pump does with what it pops. The buffer holds the channel's capacity, and up to
+    /// <see cref="RedisChannelLayerOptions.ReceiveBufferLimit"/> while its receiver is draining; a message beyond
+    /// that is dropped and logged (its receiver stopped reading, or cannot keep up at all).
     /// </summary>
     private void DeliverInProcess(string target, ChannelMessage message)
     {
-        try
+        if (!_local.TryDeliver(target, message, Options.ReceiveBufferLimit))
         {
-            var send = _local.SendAsync(target, message);
-            if (!send.IsCompletedSuccessfully)
-            {
-                send.AsTask().GetAwaiter().GetResult();
-            }
-        }
-        catch (ChannelFullException full)
-        {
-            RedisLog.LocalBufferFull(_logger, target, full.Capacity);
+            RedisLog.LocalBufferFull(_logger, target, _capacities.GetCapacity(target));
         }
     }
 

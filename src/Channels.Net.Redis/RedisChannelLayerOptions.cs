@@ -54,6 +54,17 @@ public sealed class RedisChannelLayerOptions
     /// </summary>
     public MessageCipher Cipher { get; set; } = MessageCipher.Fernet;
 
+    /// <summary>
+    /// How many messages the in-process buffer of one of this process's channels (<c>specific.{client}!{id}</c>) may hold
+    /// while its receiver is draining (default 100,000; not in channels_redis). The receive pump moves every message for
+    /// this process out of Redis as soon as it arrives, so a burst waits in these buffers rather than in Redis: each
+    /// holds the channel's capacity (<see cref="Capacity"/>, <see cref="ChannelCapacity"/>) whatever happens, and more,
+    /// up to this limit, while its receiver took a message within the last 2 s. Beyond that a message for the channel is
+    /// dropped and logged. A safety net against a receiver that reads but can never keep up: a lower value than the
+    /// capacity means no more than the capacity.
+    /// </summary>
+    public int ReceiveBufferLimit { get; set; } = 100_000;
+
     /// <summary>How long one blocking pop waits before the receive pump looks again (channels_redis's <c>brpop_timeout</c>, 5 s).</summary>
     public TimeSpan BlockingPopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -80,6 +91,11 @@ public sealed class RedisChannelLayerOptions
         if (Capacity < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(Capacity), Capacity, "Capacity must be at least 1.");
+        }
+
+        if (ReceiveBufferLimit < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBufferLimit), ReceiveBufferLimit, "ReceiveBufferLimit must be at least 1.");
         }
 
         if (BlockingPopTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero)

@@ -13,7 +13,8 @@ namespace Channels.Net.Redis.Configuration;
 /// <summary>
 /// Configuration binding of <see cref="RedisChannelLayer"/>: backend <c>Redis</c> (or
 /// <c>channels_redis.core.RedisChannelLayer</c>), options <c>Hosts</c>, <c>Prefix</c>, <c>Expiry</c>,
-/// <c>GroupExpiry</c>, <c>Capacity</c>, <c>ChannelCapacity</c>, <c>SymmetricEncryptionKeys</c>, <c>Cipher</c>, <c>Cluster</c>.
+/// <c>GroupExpiry</c>, <c>Capacity</c>, <c>ChannelCapacity</c>, <c>SymmetricEncryptionKeys</c>, <c>Cipher</c>, <c>Cluster</c>,
+/// and <c>ReceiveBufferLimit</c> (<see cref="RedisChannelLayerOptions.ReceiveBufferLimit"/>, not in channels_redis).
 /// </summary>
 /// <remarks>
 /// <c>Hosts</c> is a list whose entries are URLs (<c>Hosts:0=redis://127.0.0.1:6379/0</c>),
@@ -48,6 +49,7 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
         var groupExpiry = config.GetDuration("GroupExpiry", defaults.GroupExpiry, TimeSpan.Zero);
         var capacity = config.GetInt32("Capacity", defaults.Capacity, min: 1);
         var rules = config.GetCapacityRules("ChannelCapacity");
+        var receiveBufferLimit = config.GetInt32("ReceiveBufferLimit", defaults.ReceiveBufferLimit, min: 1);
         var keys = config.GetStringList("SymmetricEncryptionKeys") ?? [];
         var cipher = ReadCipher(config, defaults.Cipher);
         var cluster = ReadCluster(config);
@@ -59,6 +61,7 @@ public sealed class RedisChannelLayerBackend : ChannelLayerBackend
             Expiry = expiry,
             GroupExpiry = groupExpiry,
             Capacity = capacity,
+            ReceiveBufferLimit = receiveBufferLimit,
             Cipher = cipher,
             Cluster = cluster,
         };

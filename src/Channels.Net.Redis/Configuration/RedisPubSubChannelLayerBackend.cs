@@ -11,7 +11,7 @@ namespace Channels.Net.Redis.Configuration;
 /// <summary>
 /// Configuration binding of <see cref="RedisPubSubChannelLayer"/>: backend <c>RedisPubSub</c> (or
 /// <c>channels_redis.pubsub.RedisPubSubChannelLayer</c>), options <c>Hosts</c> and <c>Prefix</c> as
-/// channels_redis reads them, plus <c>BufferCapacity</c> and <c>ReleaseDelay</c>.
+/// channels_redis reads them, plus <c>BufferCapacity</c>, <c>ReceiveBufferLimit</c> and <c>ReleaseDelay</c>.
 /// </summary>
 /// <remarks>
 /// <c>Hosts</c> takes the same entries as the core Redis layer's. The core layer's <c>Capacity</c>,
@@ -55,6 +55,7 @@ public sealed class RedisPubSubChannelLayerBackend : ChannelLayerBackend
         var hosts = RedisChannelLayerBackend.ReadHosts(config);
         var prefix = config.GetString("Prefix", defaults.Prefix)!;
         var bufferCapacity = config.GetInt32("BufferCapacity", defaults.BufferCapacity, min: 1);
+        var receiveBufferLimit = config.GetInt32("ReceiveBufferLimit", defaults.ReceiveBufferLimit, min: 1);
         var releaseDelay = config.GetDuration("ReleaseDelay", defaults.ReleaseDelay, TimeSpan.Zero);
         config.EnsureAllKeysRead();
 
@@ -62,6 +63,7 @@ public sealed class RedisPubSubChannelLayerBackend : ChannelLayerBackend
         {
             Prefix = prefix,
             BufferCapacity = bufferCapacity,
+            ReceiveBufferLimit = receiveBufferLimit,
             ReleaseDelay = releaseDelay,
         };
         foreach (var host in hosts)

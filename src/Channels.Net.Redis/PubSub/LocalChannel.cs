@@ -10,9 +10,10 @@ namespace Channels.Net.Redis.PubSub;
 /// served, plus the bookkeeping the layer keeps for it.
 /// </summary>
 /// <remarks>
-/// The buffer is the in-memory layer's <see cref="ChannelQueue"/> without expiry. When it is full, an
-/// arriving message is dropped (the buffered ones are kept); the first drop of a run is logged as a
-/// warning and the end of the run, with how many were dropped, as information.
+/// The buffer is the in-memory layer's <see cref="ChannelQueue"/> without expiry. It holds the layer's
+/// buffer capacity, and more (up to its <c>ReceiveBufferLimit</c>) while the channel's receiver is draining.
+/// When it is full, an arriving message is dropped (the buffered ones are kept); the first drop of a run is
+/// logged as a warning and the end of the run, with how many were dropped, as information.
 /// </remarks>
 internal sealed class LocalChannel
 {
@@ -24,11 +25,13 @@ internal sealed class LocalChannel
     private volatile Exception? _closed;
     private volatile bool _dropping;
     private long _droppedInRun;
+    private readonly int _limitWhileDraining;
 
-    public LocalChannel(string name, int capacity, ILogger logger)
+    public LocalChannel(string name, int capacity, int limitWhileDraining, ILogger logger)
     {
         Name = name;
         Capacity = capacity;
+        _limitWhileDraining = limitWhileDraining;
         _logger = logger;
         _queue = new ChannelQueue(name, capacity);
     }
@@ -71,7 +74,7 @@ internal sealed class LocalChannel
             }
 
             var queue = _queue;
-            switch (queue.TryEnqueue(message, 0, long.MaxValue, out _))
+            switch (queue.TryEnqueue(message, 0, long.MaxValue, out _, limitWhileDraining: _limitWhileDraining))
             {
                 case EnqueueResult.Full:
                     OnDropped();

@@ -340,7 +340,7 @@ public sealed class RedisPubSubChannelLayer : IChannelLayer
             created = !_channels.TryGetValue(channel, out local!);
             if (created)
             {
-                local = new LocalChannel(channel, Options.BufferCapacity, _logger);
+                local = new LocalChannel(channel, Options.BufferCapacity, Options.ReceiveBufferLimit, _logger);
                 _channels.Add(channel, local);
             }
         }

@@ -30,11 +30,20 @@ public sealed class RedisPubSubChannelLayerOptions
 
     /// <summary>
     /// How many received messages one subscribed channel holds while nobody takes them (default 1000).
-    /// When a channel's buffer is full, further messages for it are dropped (the newest are lost, the
-    /// buffered ones kept) and a warning is logged once; when it has room again, how many were dropped is logged.
-    /// channels_redis's buffer is unbounded.
+    /// When a channel's buffer is full and its receiver is not draining (see <see cref="ReceiveBufferLimit"/>), further
+    /// messages for it are dropped (the newest are lost, the buffered ones kept) and a warning is logged once; when it
+    /// has room again, how many were dropped is logged. channels_redis's buffer is unbounded.
     /// </summary>
     public int BufferCapacity { get; set; } = 1000;
+
+    /// <summary>
+    /// How many messages one subscribed channel's buffer may hold while its receiver is draining (default 100,000):
+    /// past <see cref="BufferCapacity"/>, a message is still buffered while the channel's receiver took a message
+    /// within the last 2 s, so a burst waits for a receiver that is reading instead of being dropped. A safety net
+    /// against a receiver that reads but can never keep up (channels_redis's buffer has no bound at all); a value
+    /// lower than <see cref="BufferCapacity"/> means no more than <see cref="BufferCapacity"/>.
+    /// </summary>
+    public int ReceiveBufferLimit { get; set; } = 100_000;
 
     /// <summary>
     /// How long a channel stays subscribed after a receive on it was cancelled with no other receive
@@ -74,6 +83,11 @@ public sealed class RedisPubSubChannelLayerOptions
         if (BufferCapacity < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(BufferCapacity), BufferCapacity, "BufferCapacity must be at least 1.");
+        }
+
+        if (ReceiveBufferLimit < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBufferLimit), ReceiveBufferLimit, "ReceiveBufferLimit must be at least 1.");
         }
 
         if (ReleaseDelay <= TimeSpan.Zero || ReleaseDelay > TimeSpan.FromDays(1))

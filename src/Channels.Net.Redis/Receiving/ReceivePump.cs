@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -8,13 +9,19 @@ namespace Channels.Net.Redis.Receiving;
 /// on a dedicated connection, <c>BZMPOP timeout n keys… MIN COUNT 128</c> pops up to 128 messages of
 /// one key in one blocking request (Redis 7 and later; older servers get <c>BZPOPMIN</c>, then
 /// non-blocking <c>ZPOPMIN key 128</c> while messages keep coming). Each message is handed to
-/// <see cref="_deliver"/> for the local channels it names, in score order. Survives Redis going away:
-/// it logs, backs off (0.1 s doubling to 5 s) and resumes when Redis is back.
+/// <see cref="_deliver"/> for the local channels it names, in score order, by a second loop (the hand-over):
+/// the pops do not wait for the hand-over, so the key in Redis is emptied as fast as Redis answers and does
+/// not reach its capacity (100 by default, which would make group sends skip every channel of this process)
+/// while a burst is being handed to the channels' buffers. Up to <see cref="MaxPending"/> popped messages
+/// may wait for the hand-over; beyond that the pops wait, and messages wait in Redis (under its capacity, as
+/// with channels_redis). Survives Redis going away: it logs, backs off (0.1 s doubling to 5 s) and resumes
+/// when Redis is back.
 /// </summary>
 /// <remarks>
 /// Before each pop the pump samples every key's count of this layer's sends through Redis that have
-/// ended, and when a pop leaves a key empty it marks that sample drained (<see cref="LocalKey.MarkDrained"/>):
-/// this is what lets sends to the key go in-process without overtaking one still in Redis. While a key
+/// ended, and when a pop leaves a key empty it marks that sample drained (<see cref="LocalKey.MarkDrained"/>) once the
+/// hand-over has delivered everything popped before: this is what lets sends to the key go in-process without
+/// overtaking one still in Redis or still waiting for the hand-over. While a key
 /// is behind (such a send may still be there), the pump pops without blocking (<c>ZMPOP</c>), so that an
 /// empty answer, and with it the switch, comes one round trip after the last of those sends.
 /// </remarks>
@@ -23,6 +30,9 @@ internal sealed class ReceivePump : IAsyncDisposable
     /// <summary>Messages one pop takes at most.</summary>
     public const int BatchSize = 128;
 
+    /// <summary>Popped messages that may wait for the hand-over before the pops wait for it.</summary>
+    public const int MaxPending = 8 * 1024;
+
     private readonly RedisShard _shard;
     private readonly Action<RedisKey, ReadOnlyMemory<byte>, double> _deliver;
     private readonly int _blockSeconds;
@@ -30,7 +40,11 @@ internal sealed class ReceivePump : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private LocalKey[] _keys = [];
+    private readonly Channel<Popped> _handOver = Channel.CreateUnbounded<Popped>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private volatile Task? _loop;
+    private Task? _handOverLoop;
+    private int _pending;
+    private TaskCompletionSource? _room;
     private volatile bool _failing;
     private ConnectionMultiplexer? _blocking;
     private bool _noBzmpop;
@@ -57,7 +71,11 @@ internal sealed class ReceivePump : IAsyncDisposable
                 key.AttachTo(this);
             }
 
-            _loop ??= Task.Run(RunAsync);
+            if (_loop is null)
+            {
+                _handOverLoop = Task.Run(HandOverLoopAsync);
+                _loop = Task.Run(RunAsync);
+            }
         }
     }
 
@@ -79,6 +97,12 @@ internal sealed class ReceivePump : IAsyncDisposable
             catch (OperationCanceledException)
             {
             }
+        }
+
+        _handOver.Writer.TryComplete();
+        if (_handOverLoop is not null)
+        {
+            await _handOverLoop.ConfigureAwait(false);
         }
 
         _stop.Dispose();
@@ -118,6 +142,7 @@ internal sealed class ReceivePump : IAsyncDisposable
                     behind |= keys[i].IsBehind;
                 }
 
+                await WaitForRoomAsync().ConfigureAwait(false);
                 var database = _shard.Database(_blocking);
                 if (_noBzmpop)
                 {
@@ -125,11 +150,11 @@ internal sealed class ReceivePump : IAsyncDisposable
                 }
                 else if (behind)
                 {
-                    await PopAsync(database, "ZMPOP", pop, keys, ended).ConfigureAwait(false);
+                    await PopAsync(database, "ZMPOP", pop, keys, ended, behind: true).ConfigureAwait(false);
                 }
                 else
                 {
-                    await PopAsync(database, "BZMPOP", blockingPop, keys, ended).ConfigureAwait(false);
+                    await PopAsync(database, "BZMPOP", blockingPop, keys, ended, behind: false).ConfigureAwait(false);
                 }
 
                 if (_failing)
@@ -166,12 +191,12 @@ internal sealed class ReceivePump : IAsyncDisposable
     }
 
     /// <summary>One <c>BZMPOP</c> or <c>ZMPOP</c>: up to <see cref="BatchSize"/> messages of the first key that has any.</summary>
-    private async Task PopAsync(IDatabase database, string command, object[] arguments, LocalKey[] keys, long[] ended)
+    private async Task PopAsync(IDatabase database, string command, object[] arguments, LocalKey[] keys, long[] ended, bool behind)
     {
         var result = await database.ExecuteAsync(command, arguments).ConfigureAwait(false);
         if (result.IsNull)
         {
-            MarkAllDrained(keys, ended); // Every key was empty.
+            await HandOverAsync(new Popped(default, [], AllDrained(keys, ended)), wait: behind).ConfigureAwait(false); // Every key was empty.
             return;
         }
 
@@ -179,16 +204,15 @@ internal sealed class ReceivePump : IAsyncDisposable
         var index = IndexOf(keys, (string)popped[0]!);
         var key = index >= 0 ? keys[index].Key : (RedisKey)(string)popped[0]!;
         var entries = (RedisResult[])popped[1]!;
-        foreach (var entry in entries)
+        var messages = new (byte[] Member, double Score)[entries.Length];
+        for (var i = 0; i < entries.Length; i++)
         {
-            var pair = (RedisResult[])entry!;
-            _deliver(key, (byte[])pair[0]!, (double)pair[1]);
+            var pair = (RedisResult[])entries[i]!;
+            messages[i] = ((byte[])pair[0]!, (double)pair[1]);
         }
 
-        if (index >= 0 && entries.Length < BatchSize)
-        {
-            keys[index].MarkDrained(ended[index]);
-        }
+        var drained = index >= 0 && entries.Length < BatchSize ? Drained(keys, ended, index) : null;
+        await HandOverAsync(new Popped(key, messages, drained), wait: behind && drained is not null).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -201,7 +225,7 @@ internal sealed class ReceivePump : IAsyncDisposable
         {
             for (var i = 0; i < keys.Length; i++)
             {
-                await DrainAsync(database, keys, ended, i, keys[i].Key).ConfigureAwait(false);
+                await DrainAsync(database, keys, ended, i, keys[i].Key, wait: true).ConfigureAwait(false);
             }
 
             return;
@@ -217,38 +241,144 @@ internal sealed class ReceivePump : IAsyncDisposable
         var result = await database.ExecuteAsync("BZPOPMIN", arguments).ConfigureAwait(false);
         if (result.IsNull)
         {
-            MarkAllDrained(keys, ended);
+            await HandOverAsync(new Popped(default, [], AllDrained(keys, ended)), wait: false).ConfigureAwait(false);
             return;
         }
 
         var popped = (RedisResult[])result!;
         var index = IndexOf(keys, (string)popped[0]!);
         var key = index >= 0 ? keys[index].Key : (RedisKey)(string)popped[0]!;
-        _deliver(key, (byte[])popped[1]!, (double)popped[2]);
-        await DrainAsync(database, keys, ended, index, key).ConfigureAwait(false);
+        await HandOverAsync(new Popped(key, [((byte[])popped[1]!, (double)popped[2])], null), wait: false).ConfigureAwait(false);
+        await DrainAsync(database, keys, ended, index, key, wait: false).ConfigureAwait(false);
     }
 
-    /// <summary>Takes what waits in <paramref name="key"/> in batches without blocking; marks it drained once empty.</summary>
-    private async Task DrainAsync(IDatabase database, LocalKey[] keys, long[] ended, int index, RedisKey key)
+    /// <summary>Takes what waits in <paramref name="key"/> in batches without blocking; marks it drained once empty
+    /// (with <paramref name="wait"/>, returns only once the hand-over has done so).</summary>
+    private async Task DrainAsync(IDatabase database, LocalKey[] keys, long[] ended, int index, RedisKey key, bool wait)
     {
         while (!_stop.IsCancellationRequested)
         {
+            await WaitForRoomAsync().ConfigureAwait(false);
             var batch = await database.SortedSetPopAsync(key, BatchSize, Order.Ascending).ConfigureAwait(false);
-            foreach (var entry in batch)
+            var messages = new (byte[] Member, double Score)[batch.Length];
+            for (var i = 0; i < batch.Length; i++)
             {
-                _deliver(key, (byte[])entry.Element!, entry.Score);
+                messages[i] = ((byte[])batch[i].Element!, batch[i].Score);
             }
 
-            if (batch.Length < BatchSize)
+            var last = batch.Length < BatchSize;
+            await HandOverAsync(new Popped(key, messages, last && index >= 0 ? Drained(keys, ended, index) : null), wait: wait && last).ConfigureAwait(false);
+            if (last)
             {
-                if (index >= 0)
-                {
-                    keys[index].MarkDrained(ended[index]);
-                }
-
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="popped"/> for the hand-over loop; with <paramref name="wait"/>, returns once it was handed
+    /// over (a key that is behind is popped again only once its drained mark is set: no empty pops in a tight loop).
+    /// </summary>
+    private async Task HandOverAsync(Popped popped, bool wait)
+    {
+        if (wait)
+        {
+            popped.Done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        Interlocked.Add(ref _pending, popped.Messages.Length);
+        if (!_handOver.Writer.TryWrite(popped))
+        {
+            return; // Disposed.
+        }
+
+        if (popped.Done is { } done)
+        {
+            await done.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits while <see cref="MaxPending"/> popped messages wait for the hand-over.</summary>
+    private async ValueTask WaitForRoomAsync()
+    {
+        while (Volatile.Read(ref _pending) >= MaxPending)
+        {
+            var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _room, room);
+            if (Volatile.Read(ref _pending) < MaxPending)
+            {
+                return;
+            }
+
+            await room.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The hand-over loop: delivers what the pops took, in the order they took it, then sets the drained marks.</summary>
+    private async Task HandOverLoopAsync()
+    {
+        var reader = _handOver.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var popped))
+            {
+                if (!_stop.IsCancellationRequested)
+                {
+                    foreach (var (member, score) in popped.Messages)
+                    {
+                        try
+                        {
+                            _deliver(popped.Key, member, score);
+                        }
+                        catch (Exception ex) when (ex is not OutOfMemoryException)
+                        {
+                            RedisLog.UndecodableMessage(_logger, popped.Key.ToString(), $"handing it to its channels failed: {ex.Message}");
+                        }
+                    }
+
+                    if (popped.Drained is { } drained)
+                    {
+                        foreach (var (key, ended) in drained)
+                        {
+                            key.MarkDrained(ended);
+                        }
+                    }
+                }
+
+                popped.Done?.TrySetResult();
+                if (Interlocked.Add(ref _pending, -popped.Messages.Length) < MaxPending && popped.Messages.Length > 0)
+                {
+                    Volatile.Read(ref _room)?.TrySetResult();
+                }
+            }
+        }
+    }
+
+    private static (LocalKey Key, long Ended)[] Drained(LocalKey[] keys, long[] ended, int index) => [(keys[index], ended[index])];
+
+    private static (LocalKey Key, long Ended)[] AllDrained(LocalKey[] keys, long[] ended)
+    {
+        var drained = new (LocalKey, long)[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            drained[i] = (keys[i], ended[i]);
+        }
+
+        return drained;
+    }
+
+    /// <summary>What one pop took, for the hand-over: the messages of one key, and the keys that pop left empty.</summary>
+    private sealed class Popped(RedisKey key, (byte[] Member, double Score)[] messages, (LocalKey Key, long Ended)[]? drained)
+    {
+        public RedisKey Key { get; } = key;
+
+        public (byte[] Member, double Score)[] Messages { get; } = messages;
+
+        /// <summary>The keys the pop left empty, with the sample of sends ended taken before it.</summary>
+        public (LocalKey Key, long Ended)[]? Drained { get; } = drained;
+
+        /// <summary>Set once handed over, when the pump waits for it.</summary>
+        public TaskCompletionSource? Done { get; set; }
     }
 
     /// <summary>The arguments of <c>BZMPOP timeout numkeys key… MIN COUNT n</c> and of <c>ZMPOP numkeys key… MIN COUNT n</c>.</summary>
@@ -278,13 +408,5 @@ internal sealed class ReceivePump : IAsyncDisposable
         }
 
         return -1;
-    }
-
-    private static void MarkAllDrained(LocalKey[] keys, long[] ended)
-    {
-        for (var i = 0; i < keys.Length; i++)
-        {
-            keys[i].MarkDrained(ended[i]);
-        }
     }
 }

@@ -91,7 +91,8 @@ public sealed class InProcessDeliveryTests(RedisServer server) : IClassFixture<R
     {
         var logs = new RecordingLoggerProvider();
         using var factory = LoggerFactory.Create(builder => builder.AddProvider(logs));
-        await using var layer = NewLayer(capacity: 3, loggerFactory: factory);
+        // The receiver just took a message, so it is draining: the buffer is bounded by the safety net, here the capacity.
+        await using var layer = NewLayer(capacity: 3, loggerFactory: factory, receiveBufferLimit: 3);
         await using var remote = NewLayer(capacity: 100, prefix: layer.Options.Prefix); // Redis holds the key's 5 messages; the buffer 3
         var channel = await layer.NewChannelAsync();
         await StartReadingAsync(layer, channel);
@@ -222,12 +223,13 @@ public sealed class InProcessDeliveryTests(RedisServer server) : IClassFixture<R
         }
     }
 
-    private RedisChannelLayer NewLayer(int capacity = 100, ILoggerFactory? loggerFactory = null, TimeProvider? time = null, TimeSpan? expiry = null, string? prefix = null)
+    private RedisChannelLayer NewLayer(int capacity = 100, ILoggerFactory? loggerFactory = null, TimeProvider? time = null, TimeSpan? expiry = null, string? prefix = null, int receiveBufferLimit = 100_000)
     {
         var options = new RedisChannelLayerOptions
         {
             Prefix = prefix ?? $"inproc{Guid.NewGuid():N}",
             Capacity = capacity,
+            ReceiveBufferLimit = receiveBufferLimit,
             BlockingPopTimeout = TimeSpan.FromSeconds(1),
             TimeProvider = time ?? TimeProvider.System,
             Expiry = expiry ?? TimeSpan.FromSeconds(60),

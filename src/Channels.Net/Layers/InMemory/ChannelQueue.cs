@@ -16,6 +16,12 @@ internal sealed class ChannelQueue
     /// <summary>A ring larger than this is let go by <see cref="ReleaseIdleRing"/> once it is empty.</summary>
     private const int ShrinkAbove = 16;
 
+    /// <summary>
+    /// A channel whose receiver took a message (or started waiting for one) at most this long ago is draining:
+    /// <see cref="TryEnqueue"/> with a <c>limitWhileDraining</c> lets its buffer grow past <see cref="Capacity"/>.
+    /// </summary>
+    public const int DrainingWindowMilliseconds = 2000;
+
     private Entry[] _items = [];
     private bool _ringUnused;
     private int _head;
@@ -23,6 +29,7 @@ internal sealed class ChannelQueue
     private ReceiveWaiter? _firstWaiter;
     private ReceiveWaiter? _lastWaiter;
     private ReceiveWaiter? _spareWaiter;
+    private long _lastTaken = long.MinValue / 2;
 
     // Guarded by lock (this): the room the listening receiver has left in its budget (0: none listens).
     private int _listenerRoom;
@@ -47,8 +54,12 @@ internal sealed class ChannelQueue
     /// when expired messages were dropped from the head first. With <paramref name="refuseIfExpired"/>
     /// (group sends), a channel that had expired messages gets nothing: it is presumed dead.</summary>
     /// <remarks>A waiting receiver is given the message after the lock is released: its continuation may run
-    /// on this thread (<see cref="ReceiveWaiter.Receiver"/>).</remarks>
-    public EnqueueResult TryEnqueue(ChannelMessage message, long now, long expiresAt, out bool expiredDropped, bool refuseIfExpired = false)
+    /// on this thread (<see cref="ReceiveWaiter.Receiver"/>). With <paramref name="limitWhileDraining"/> above
+    /// <see cref="Capacity"/> (a layer that fills the buffer from elsewhere, where the sender cannot be told to wait:
+    /// Redis's receive pump, pub/sub), a full buffer still takes the message, up to that many, while its receiver is
+    /// draining (it took a message within <see cref="DrainingWindowMilliseconds"/>): a burst then waits for a receiver
+    /// that is reading instead of being dropped, and one that stopped reading still holds only <see cref="Capacity"/>.</remarks>
+    public EnqueueResult TryEnqueue(ChannelMessage message, long now, long expiresAt, out bool expiredDropped, bool refuseIfExpired = false, int limitWhileDraining = 0)
     {
         ReceiveWaiter? waiter;
         lock (this)
@@ -68,14 +79,14 @@ internal sealed class ChannelQueue
             waiter = _firstWaiter;
             if (waiter is null)
             {
-                if (_count >= EffectiveCapacityLocked)
+                if (_count >= EffectiveCapacityLocked && (_count >= limitWhileDraining || Environment.TickCount64 - _lastTaken > DrainingWindowMilliseconds))
                 {
                     return EnqueueResult.Full;
                 }
 
                 if (_count == _items.Length)
                 {
-                    Grow();
+                    Grow(limitWhileDraining);
                 }
 
                 var tail = _head + _count;
@@ -92,6 +103,7 @@ internal sealed class ChannelQueue
 
             // Unlinked under the lock: no cancellation or other sender can reach it any more.
             UnlinkLocked(waiter);
+            _lastTaken = Environment.TickCount64;
         }
 
         waiter.SetResult(message);
@@ -121,6 +133,7 @@ internal sealed class ChannelQueue
             }
 
             expiredDropped = DropExpiredLocked(now);
+            _lastTaken = Environment.TickCount64;
             if (_count > 0)
             {
                 var entry = _items[_head];
@@ -348,10 +361,11 @@ internal sealed class ChannelQueue
         waiter.Linked = false;
     }
 
-    private void Grow()
+    /// <summary>Doubles the ring, up to the effective capacity or <paramref name="limit"/> (a draining receiver's limit), whichever is larger.</summary>
+    private void Grow(int limit)
     {
         // Most channels hold a message or two at a time (a consumer's channel): the ring starts at 2 entries.
-        var bigger = new Entry[Math.Min(Math.Max(_items.Length * 2, 2), EffectiveCapacityLocked)];
+        var bigger = new Entry[Math.Min(Math.Max(_items.Length * 2, 2), Math.Max(EffectiveCapacityLocked, limit))];
         for (var i = 0; i < _count; i++)
         {
             var index = _head + i;

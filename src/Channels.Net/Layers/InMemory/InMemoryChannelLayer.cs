@@ -99,6 +99,38 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         }
     }
 
+    /// <summary>
+    /// A send from a layer that fills this one's buffers from elsewhere (the Redis layer's receive pump): as
+    /// <see cref="SendAsync"/>, except that a channel whose receiver is draining takes the message beyond its capacity,
+    /// up to <paramref name="limitWhileDraining"/> (see <see cref="ChannelQueue.TryEnqueue"/>), and a full channel is
+    /// reported by returning false instead of throwing.
+    /// </summary>
+    internal bool TryDeliver(string channel, ChannelMessage message, int limitWhileDraining)
+    {
+        ThrowIfDisposed();
+        var now = Now();
+        while (true)
+        {
+            var queue = GetOrCreateQueue(channel);
+            var result = queue.TryEnqueue(message, now, now + _expiryTicks, out var expired, limitWhileDraining: limitWhileDraining);
+            if (expired)
+            {
+                OnExpired(queue);
+            }
+
+            switch (result)
+            {
+                case EnqueueResult.Full:
+                    return false;
+                case EnqueueResult.Retired:
+                    ThrowIfDisposed();
+                    continue;
+                default:
+                    return true;
+            }
+        }
+    }
+
     /// <inheritdoc />
     public ValueTask<ChannelMessage> ReceiveAsync(string channel, CancellationToken cancellationToken = default)
     {
