@@ -39,7 +39,7 @@ namespace Channels.Net.Redis;
 /// group send makes one script call per slot (pipelined), there is one receive pump per slot of this
 /// layer's keys, and flush scans every primary.</para>
 /// </remarks>
-public sealed partial class RedisChannelLayer : IChannelLayer
+public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannelLayer
 {
     private static readonly DateTimeOffset s_epoch = DateTimeOffset.UnixEpoch;
 
@@ -163,6 +163,31 @@ public sealed partial class RedisChannelLayer : IChannelLayer
             return ReceivePlainAsync(channel, cancellationToken);
         }
 
+        StartReceivingLocal(channel);
+        return _local.ReceiveAsync(channel, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    bool IListeningChannelLayer.TryReceiveOrListen(string channel, ILayerMessageReceiver receiver, int room, CancellationToken cancellationToken, out ChannelMessage? message)
+    {
+        message = null;
+        if (!ChannelNames.IsProcessLocal(channel))
+        {
+            return false; // A plain channel is popped from Redis by the receive itself.
+        }
+
+        ChannelNames.RequireValidChannelName(channel);
+        ThrowIfDisposed();
+        StartReceivingLocal(channel);
+        return ((IListeningChannelLayer)_local).TryReceiveOrListen(channel, receiver, room, cancellationToken, out message);
+    }
+
+    /// <inheritdoc />
+    void IListeningChannelLayer.StopListening(string channel) => ((IListeningChannelLayer)_local).StopListening(channel);
+
+    /// <summary>Checks that <paramref name="channel"/> (process-local) is this layer's own, and makes sure a pump reads its key.</summary>
+    private void StartReceivingLocal(string channel)
+    {
         var nonLocal = channel.AsSpan(0, channel.IndexOf('!', StringComparison.Ordinal) + 1);
         if (!_localKeys.IsOwn(nonLocal))
         {
@@ -180,8 +205,6 @@ public sealed partial class RedisChannelLayer : IChannelLayer
             _pumps.GetOrAdd(pump, static (_, state) => new ReceivePump(state.Layer._shards[state.Shard], state.Layer.Deliver, state.Layer.Options.BlockingPopTimeout, state.Layer._logger), (Layer: this, Shard: local.ShardIndex))
                 .EnsureKey(local);
         }
-
-        return _local.ReceiveAsync(channel, cancellationToken);
     }
 
     /// <inheritdoc />

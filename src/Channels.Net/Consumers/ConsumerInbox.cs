@@ -479,7 +479,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
                 else
                 {
                     _layerPaused = true;
-                    (_layer as InMemoryChannelLayer)?.StopListening(_owner.ChannelName);
+                    (_layer as IListeningChannelLayer)?.StopListening(_owner.ChannelName);
                     step = NextLayerStepLocked();
                 }
             }
@@ -493,11 +493,12 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
             ValueTask<ChannelMessage> receive;
             try
             {
-                if (_layer is InMemoryChannelLayer memory)
+                // The in-memory layer (and the Redis layer's process-local buffers) hand the next message over by a call on
+                // the deliverer's thread: no thread-pool hop, and no moment in which the receive is done but its message
+                // not yet taken.
+                if (_layer is IListeningChannelLayer listening &&
+                    listening.TryReceiveOrListen(_owner.ChannelName, this, room, _owner.AbortedToken, out var message))
                 {
-                    // The in-memory layer hands the next message over by a call on the sender's thread: no thread-pool
-                    // hop, and no moment in which the receive is done but its message not yet taken.
-                    var message = memory.ReceiveOrListen(_owner.ChannelName, this, room, _owner.AbortedToken);
                     if (message is null || !OnLayerMessageCore(message))
                     {
                         return;

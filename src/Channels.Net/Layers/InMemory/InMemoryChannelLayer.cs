@@ -19,7 +19,7 @@ namespace Channels.Net.Layers.InMemory;
 /// per member. Idle channels are swept periodically, so a process that opens and closes many
 /// connections does not grow.</para>
 /// </remarks>
-public sealed partial class InMemoryChannelLayer : IChannelLayer
+public sealed partial class InMemoryChannelLayer : IChannelLayer, IListeningChannelLayer
 {
     private readonly ConcurrentDictionary<string, ChannelQueue> _channels = new(StringComparer.Ordinal);
     private readonly Dictionary<string, InMemoryGroup> _groups = new(StringComparer.Ordinal);
@@ -167,19 +167,17 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         }
     }
 
-    /// <summary>
-    /// Takes <paramref name="channel"/>'s next message if one waits; otherwise returns null and hands the next one to
-    /// <paramref name="receiver"/> when it comes, on the sender's thread (or its error: cancellation by
-    /// <paramref name="cancellationToken"/>, the layer closing). For a consumer's inbox, which only queues the message
-    /// and listens again: no thread-pool hop, allocation or task per message.
-    /// </summary>
+    /// <inheritdoc />
+    bool IListeningChannelLayer.TryReceiveOrListen(string channel, ILayerMessageReceiver receiver, int room, CancellationToken cancellationToken, out ChannelMessage? message)
+    {
+        message = ReceiveOrListen(channel, receiver, room, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Takes <paramref name="channel"/>'s next message if one waits; otherwise returns null and hands the next
+    /// one to <paramref name="receiver"/> when it comes, on the sender's thread (see <see cref="IListeningChannelLayer"/>).</summary>
     /// <remarks>The same steps as the public receive, which keeps its own copy: calling through a shared method
     /// (not inlined, it loops) cost the layer's hot path ~10 ns per receive in the <c>inmemory</c> benchmark.</remarks>
-    /// <param name="channel">The channel to receive on.</param>
-    /// <param name="receiver">Given the next message (or the receive's error) when nothing waits now.</param>
-    /// <param name="cancellationToken">Cancels the listening (the receiver gets an <see cref="OperationCanceledException"/>).</param>
-    /// <param name="room">How many more messages the receiver can take into its own budget: while it listens, the
-    /// channel holds up to that many (or its capacity, if larger) for it, until <see cref="StopListening"/>.</param>
     internal ChannelMessage? ReceiveOrListen(string channel, ILayerMessageReceiver receiver, int room, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
@@ -205,8 +203,8 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer
         }
     }
 
-    /// <summary>The receiver of <see cref="ReceiveOrListen"/> paused (its budget is spent): the channel's capacity applies again.</summary>
-    internal void StopListening(string channel)
+    /// <inheritdoc />
+    void IListeningChannelLayer.StopListening(string channel)
     {
         if (_channels.TryGetValue(channel, out var queue))
         {
