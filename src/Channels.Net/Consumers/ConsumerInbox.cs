@@ -44,7 +44,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     private readonly ExecutionContext? _context;
     private readonly Action _onReceived;
     private readonly Action? _onLayerReceived;
-    private readonly Action _onBudgetRoom;
+    private Action? _onBudgetRoom;
     private readonly IOutgoingBudget? _budget;
     private readonly int _maxLayerMessages;
 
@@ -87,7 +87,6 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
         _context = ExecutionContext.Capture();
         _onReceived = OnReceived;
         _onLayerReceived = layer is null ? null : OnLayerReceiveCompleted;
-        _onBudgetRoom = OnBudgetRoom;
         _budget = client as IOutgoingBudget;
         _maxLayerMessages = _budget?.MaxMessages ?? DefaultMaxLayerMessages;
     }
@@ -636,7 +635,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
         }
         else if (step == LayerStep.WatchBudget)
         {
-            _budget!.WhenWritten(_onBudgetRoom);
+            _budget!.WhenWritten(_onBudgetRoom ??= OnBudgetRoom); // Made the first time: most connections never wait.
         }
     }
 

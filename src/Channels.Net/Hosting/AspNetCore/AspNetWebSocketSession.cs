@@ -25,7 +25,7 @@ namespace Channels.Net.Hosting.AspNetCore;
 /// at once, and a close goes after what was sent before it. A client that leaves the budget spent for
 /// <see cref="ChannelsOptions.SlowClientTimeout"/> is closed with 1008 (see docs/flow-control.md).</para>
 /// </remarks>
-internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbortableSession, IOutgoingBudget, IDisposable
+internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbortableSession, IOutgoingBudget, IOutboxOwner, IDisposable
 {
     private const int FirstBufferSize = 4096;
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -181,8 +181,6 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
             throw;
         }
 
-        _outbox = new WebSocketOutbox(_socket, _options, TimeProvider.System, OnWriteFailed);
-        _outbox.SlowClient += OnSlowClient;
         _open = true;
         SettleHandshake(true);
     }
@@ -575,10 +573,17 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
             throw new InvalidOperationException("Cannot send on a WebSocket before it is accepted; call Accept first.");
         }
 
-        return _socket is { State: WebSocketState.Open } ? _outbox : null;
+        if (_socket is not { State: WebSocketState.Open } socket)
+        {
+            return null;
+        }
+
+        // Made on the first send: a connection that is only ever sent to by broadcasts still gets one, but an
+        // idle one holds none.
+        return _outbox ?? Interlocked.CompareExchange(ref _outbox, new WebSocketOutbox(socket, _options, TimeProvider.System, this), null) ?? _outbox;
     }
 
-    private void OnWriteFailed(Exception ex)
+    void IOutboxOwner.OnWriteFailed(Exception ex)
     {
         if (IsConnectionError(ex) || ex is InvalidOperationException or OperationCanceledException)
         {
@@ -592,7 +597,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
 
     /// <summary>The client left the outgoing budget spent for SlowClientTimeout: close it with 1008, at once (abort)
     /// when a write to it is stuck, since it would not read the close frame either.</summary>
-    private void OnSlowClient(int messages, long bytes)
+    void IOutboxOwner.OnSlowClient(int messages, long bytes)
     {
         _abortCode = 1008;
         LogSlowClient(_logger, _http.Request.Path, _options.SlowClientTimeout.TotalSeconds, messages, bytes);

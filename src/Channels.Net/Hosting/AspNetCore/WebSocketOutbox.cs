@@ -9,10 +9,10 @@ namespace Channels.Net.Hosting.AspNetCore;
 /// one writer, within a budget of <see cref="ChannelsOptions.MaxOutgoingMessages"/> messages and
 /// <see cref="ChannelsOptions.MaxOutgoingBytes"/> bytes. A send within the budget completes at once (as daphne's
 /// <c>send()</c> only hands the frame to the transport); a send beyond it waits for room. When the budget stays spent
-/// for <see cref="ChannelsOptions.SlowClientTimeout"/>, the client is too slow: <see cref="SlowClient"/> is raised once.
+/// for <see cref="ChannelsOptions.SlowClientTimeout"/>, the client is too slow: <see cref="IOutboxOwner.OnSlowClient"/> is called once.
 /// </summary>
 /// <remarks>
-/// <para>An idle connection holds nothing here but this object: the queue is made on the first send of a burst and
+/// <para>The session makes it on the first send. An idle connection holds nothing here but this object: the queue is made on the first send of a burst and
 /// let go when it stays small, and the writer runs (as an async method) only while messages wait. The first write
 /// of a burst runs on the sender's thread; Kestrel usually takes a frame without waiting, so a consumer on a
 /// healthy connection writes as it did before, without a thread hop.</para>
@@ -27,7 +27,7 @@ internal sealed class WebSocketOutbox
     private readonly long _maxBytes;
     private readonly TimeSpan _slowClientTimeout;
     private readonly TimeProvider _time;
-    private readonly Action<Exception> _onWriteFailed;
+    private readonly IOutboxOwner _owner;
 
     // Guarded by lock (this).
     private Queue<Frame>? _frames;
@@ -43,19 +43,15 @@ internal sealed class WebSocketOutbox
     private int _inFlightBytes;
     private volatile int _count;
 
-    public WebSocketOutbox(WebSocket socket, ChannelsOptions options, TimeProvider time, Action<Exception> onWriteFailed)
+    public WebSocketOutbox(WebSocket socket, ChannelsOptions options, TimeProvider time, IOutboxOwner owner)
     {
         _socket = socket;
         _maxMessages = options.MaxOutgoingMessages;
         _maxBytes = options.MaxOutgoingBytes;
         _slowClientTimeout = options.SlowClientTimeout;
         _time = time;
-        _onWriteFailed = onWriteFailed;
+        _owner = owner;
     }
-
-    /// <summary>Raised once when the budget stayed spent for <see cref="ChannelsOptions.SlowClientTimeout"/>, with the
-    /// messages and bytes then waiting (on a timer thread). The outbox is closed by then.</summary>
-    public event Action<int, long>? SlowClient;
 
     /// <summary>Messages waiting (the one being written included).</summary>
     public int Count => _count;
@@ -63,17 +59,8 @@ internal sealed class WebSocketOutbox
     /// <summary>The budget's message limit.</summary>
     public int MaxMessages => _maxMessages;
 
-    /// <summary>True while queued bytes are under the byte limit.</summary>
-    public bool HasByteRoom
-    {
-        get
-        {
-            lock (this)
-            {
-                return _bytes < _maxBytes;
-            }
-        }
-    }
+    /// <summary>True while queued bytes are under the byte limit (read without the lock: the inbox asks under its own).</summary>
+    public bool HasByteRoom => Volatile.Read(ref _bytes) < _maxBytes;
 
     /// <summary>True while a write is on the socket or messages wait for one.</summary>
     public bool IsWriting
@@ -264,7 +251,7 @@ internal sealed class WebSocketOutbox
         }
 
         Close();
-        SlowClient?.Invoke(count, bytes);
+        _owner.OnSlowClient(count, bytes);
     }
 
     /// <summary>The one writer: writes the queue's head until the queue is empty, then ends (started again by the next send).</summary>
@@ -333,7 +320,7 @@ internal sealed class WebSocketOutbox
                 EndWritingLocked();
             }
 
-            _onWriteFailed(ex);
+            _owner.OnWriteFailed(ex);
         }
         finally
         {
