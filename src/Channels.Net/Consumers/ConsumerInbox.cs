@@ -36,6 +36,10 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     /// test sessions, HTTP): the default of <c>ChannelsOptions.MaxOutgoingMessages</c>.</summary>
     public const int DefaultMaxLayerMessages = 8192;
 
+    /// <summary>An emptied event queue up to this capacity is kept for the next event (a consumer that keeps up with its
+    /// messages empties it after each one); a larger one, a burst's, is let go.</summary>
+    private const int KeptQueueCapacity = 8;
+
     private static readonly ContextCallback s_process = static state => ((ConsumerInbox)state!)._owner.Process();
 
     private readonly ConsumerBase _owner;
@@ -137,12 +141,12 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
         var resumeReader = false;
         lock (this)
         {
-            if (_events is { } events)
+            if (_events is { Count: > 0 } events)
             {
                 e = events.Dequeue();
-                if (events.Count == 0)
+                if (events.Count == 0 && events.EnsureCapacity(0) > KeptQueueCapacity)
                 {
-                    _events = null;
+                    _events = null; // A burst's queue is let go; a small one is kept, not made again per message.
                 }
 
                 if (e.IsFromLayer)
