@@ -122,6 +122,13 @@ public static class Program
                 case "--frameworks":
                     settings = settings with { BroadcastCases = Value(options, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) };
                     break;
+                case "--latency-pairs":
+                    var pairs = Value(options, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+                    var knownPairs = LatencyPair.All.Select(static p => p.Id).ToHashSet(StringComparer.Ordinal);
+                    settings = pairs.Count > 0 && pairs.IsSubsetOf(knownPairs)
+                        ? settings with { LatencyPairs = pairs }
+                        : throw new FormatException($"Option '--latency-pairs' takes a comma-separated list of pairs among {string.Join(", ", knownPairs)}; not '{string.Join(',', pairs)}'.");
+                    break;
                 case "--svg":
                     settings = settings with { SvgPath = Value(options, ref i) };
                     break;
@@ -168,6 +175,7 @@ public static class Program
         Console.WriteLine("  --idle-connections N  broadcast: idle connections for the memory measure (default 5000)");
         Console.WriteLine("  --layer-capacity N    broadcast: also run the in-memory case with this capacity, labelled \"tuned\" (the default case keeps 100, Django's)");
         Console.WriteLine($"  --frameworks a,b      broadcast: run only these burst cases: {string.Join(", ", BroadcastCase.All(1).Select(static c => c.Id))}");
+        Console.WriteLine($"  --latency-pairs a,b   broadcast: run only these d) pairs (Channels.Net on a layer vs SignalR): {string.Join(", ", LatencyPair.All.Select(static p => p.Id))}");
         Console.WriteLine("  --svg PATH            broadcast: write the burst results as an SVG bar chart to PATH");
         Console.WriteLine("  --scenarios cde       broadcast: run only these scenarios (c burst, d latency, e idle memory)");
         Console.WriteLine("  --cases b9,b10        redis: run only these cases (a1, a1e, … a4e, b1 … b12); the ceiling always runs");

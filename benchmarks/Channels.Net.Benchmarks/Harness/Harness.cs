@@ -31,6 +31,9 @@ public sealed record HarnessSettings
     /// <summary>broadcast suite: the burst cases to run, by id (see <c>BroadcastCase.All</c>); null runs them all.</summary>
     public IReadOnlySet<string>? BroadcastCases { get; init; }
 
+    /// <summary>broadcast suite: the latency pairs of d) to run, by id (inmemory, redis, pubsub; see <c>LatencyPair.All</c>); null runs them all.</summary>
+    public IReadOnlySet<string>? LatencyPairs { get; init; }
+
     /// <summary>broadcast suite: write c)'s bar chart (SVG) to this path.</summary>
     public string? SvgPath { get; init; }
 

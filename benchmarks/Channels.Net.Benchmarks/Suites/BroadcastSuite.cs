@@ -34,7 +34,7 @@ public sealed class BroadcastSuite : IBenchmarkSuite
 
         if (scenarios.Contains('d', StringComparison.Ordinal))
         {
-            outcomes.Add(await RunLatencyAsync(progress));
+            outcomes.Add(await RunLatencyAsync(settings, progress));
         }
 
         if (scenarios.Contains('e', StringComparison.Ordinal))
@@ -52,23 +52,9 @@ public sealed class BroadcastSuite : IBenchmarkSuite
     {
         var cases = BroadcastCase.All(settings.LayerCapacity).Where(c => settings.BroadcastCases?.Contains(c.Id) ?? true).ToList();
         progress.WriteLine($"c) burst, {cases.Count} case(s): {string.Join(", ", cases.Select(static c => c.Id))}");
-        RedisServerProcess? redis = null;
-        string? redisMissing = null;
+        var (redis, redisMissing) = await StartRedisAsync(cases.Any(static c => c.Framework.NeedsRedis()), progress);
         try
         {
-            if (cases.Any(static c => c.Framework.NeedsRedis()))
-            {
-                try
-                {
-                    redis = await RedisServerProcess.StartAsync();
-                    progress.WriteLine($"  redis-server {redis.Version} on 127.0.0.1:{redis.Port} (--save \"\" --appendonly no)");
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or StackExchange.Redis.RedisException or System.ComponentModel.Win32Exception or IOException)
-                {
-                    redisMissing = $"no redis-server: {ex.Message}";
-                }
-            }
-
             var (djangoVersions, djangoMissing) = cases.Any(static c => c.Framework == BroadcastFramework.Django)
                 ? await DaphneServer.ProbeAsync()
                 : (null, null);
@@ -106,50 +92,48 @@ public sealed class BroadcastSuite : IBenchmarkSuite
         }
     }
 
-    /// <summary>d): Channels.Net (in-memory, defaults) and SignalR, 200 clients each in one room, warmed up first.</summary>
-    private static async Task<ScenarioOutcome> RunLatencyAsync(TextWriter progress)
+    /// <summary>d): the selected pairs one after another, with the suite's own redis-server when any needs one.</summary>
+    private static async Task<ScenarioOutcome> RunLatencyAsync(HarnessSettings settings, TextWriter progress)
     {
-        var load = BroadcastLoad.Full;
-        var servers = new List<ServerProcess>();
-        var rooms = new List<Room>();
+        var pairs = LatencyPair.All.Where(p => settings.LatencyPairs?.Contains(p.Id) ?? true).ToList();
+        progress.WriteLine($"d) latency, {pairs.Count} pair(s): {string.Join(", ", pairs.Select(static p => p.Id))}");
+        var (redis, redisMissing) = await StartRedisAsync(pairs.Any(static p => p.NeedsRedis), progress);
         try
         {
-            foreach (var framework in new[] { BroadcastFramework.ChannelsNet, BroadcastFramework.SignalR })
+            var outcome = await LatencyScenario.RunAsync(pairs, redis, redisMissing ?? "no redis-server", progress);
+            if (redis is not null)
             {
-                var server = await ServerProcess.StartAsync(framework);
-                servers.Add(server);
-                var room = new Room(server, "bench");
-                rooms.Add(room);
-                var connect = await room.ConnectAsync(load.Clients, TimeSpan.FromSeconds(60));
-                if (connect.Connected != load.Clients)
-                {
-                    throw new InvalidOperationException($"{framework.Label()}: only {connect.Connected} of {load.Clients} clients connected ({connect.FirstError}).");
-                }
+                outcome.Ratios.Add($"redis-server {redis.Version}");
             }
 
-            progress.WriteLine($"d) warm-up: {ThroughputScenario.WarmupBursts} bursts per framework ...");
-            for (var w = 0; w < ThroughputScenario.WarmupBursts; w++)
-            {
-                foreach (var room in rooms)
-                {
-                    await BurstRound.RunAsync(room, load, redisCpu: null);
-                }
-            }
-
-            progress.WriteLine($"d) latency at {LatencyScenario.DeliveriesPerSecond:N0} deliveries/s ...");
-            return await LatencyScenario.RunAsync(rooms[0], rooms[1], progress);
+            return outcome;
         }
         finally
         {
-            foreach (var server in servers)
+            if (redis is not null)
             {
-                await server.DisposeAsync();
+                await redis.DisposeAsync();
             }
+        }
+    }
 
-            foreach (var room in rooms)
-            {
-                await room.DisposeAsync();
-            }
+    /// <summary>The suite's redis-server when <paramref name="needed"/>, or why there is none (the cases that need it are then "not run").</summary>
+    private static async Task<(RedisServerProcess? Redis, string? Missing)> StartRedisAsync(bool needed, TextWriter progress)
+    {
+        if (!needed)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var redis = await RedisServerProcess.StartAsync();
+            progress.WriteLine($"  redis-server {redis.Version} on 127.0.0.1:{redis.Port} (--save \"\" --appendonly no)");
+            return (redis, null);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or StackExchange.Redis.RedisException or System.ComponentModel.Win32Exception or IOException)
+        {
+            return (null, $"no redis-server: {ex.Message}");
         }
     }
 

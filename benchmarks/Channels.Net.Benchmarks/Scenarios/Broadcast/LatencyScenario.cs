@@ -1,15 +1,41 @@
 using System.Diagnostics;
 using System.Globalization;
 using Channels.Net.Benchmarks.Harness;
+using Channels.Net.Benchmarks.Scenarios.Redis;
 
 namespace Channels.Net.Benchmarks.Scenarios.Broadcast;
 
 /// <summary>
-/// d) Latency at a paced <see cref="DeliveriesPerSecond"/> deliveries/s: the same room and clients as c), one message
-/// every 1/(rate/clients) s, the senders taking turns. Measured in <see cref="Slices"/> one-second slices per framework,
-/// alternating between the frameworks (A B B A ...) so that a busy neighbour on the shared machine hits both alike,
-/// after a one-slice warm-up each. Latency = receive time − the timestamp taken just before the send, for every
-/// delivery to every client (sender included), on one machine-wide monotonic clock.
+/// One comparison of d): Channels.Net on a layer against SignalR on the matching scale-out (in-process groups for the
+/// in-memory layer, its Redis backplane for the Redis layers), each side one server of a c) case (<see cref="BroadcastCase"/>).
+/// </summary>
+/// <param name="Id">The name <c>--latency-pairs</c> selects it by.</param>
+/// <param name="Layer">The layer the target line names.</param>
+internal sealed record LatencyPair(string Id, string Layer, BroadcastCase Channels, BroadcastCase SignalR)
+{
+    /// <summary>Every pair, in the order they run: the in-memory pair first (the comparison d) has always made).</summary>
+    public static IReadOnlyList<LatencyPair> All { get; } = Make(
+        ("inmemory", "in-memory", "channels-inmemory", "signalr"),
+        ("redis", "Redis", "channels-redis", "signalr-redis"),
+        ("pubsub", "RedisPubSub", "channels-pubsub", "signalr-redis"));
+
+    public bool NeedsRedis => Channels.Framework.NeedsRedis() || SignalR.Framework.NeedsRedis();
+
+    private static LatencyPair[] Make(params (string Id, string Layer, string Channels, string SignalR)[] pairs)
+    {
+        var cases = BroadcastCase.All(tunedCapacity: null).ToDictionary(static c => c.Id, StringComparer.Ordinal);
+        return [.. pairs.Select(p => new LatencyPair(p.Id, p.Layer, cases[p.Channels], cases[p.SignalR]))];
+    }
+}
+
+/// <summary>
+/// d) Latency at a paced <see cref="DeliveriesPerSecond"/> deliveries/s, per <see cref="LatencyPair"/>, one pair after
+/// another, each on fresh servers (one per side; the Redis flushed first) with the same room and clients as c), warmed
+/// up with <see cref="ThroughputScenario.WarmupBursts"/> full bursts per side. One message every 1/(rate/clients) s, the
+/// senders taking turns. Measured in <see cref="Slices"/> one-second slices per side, alternating between the two
+/// sides of the pair (A B B A ...) so that a busy neighbour on the shared machine hits both alike, after a one-slice
+/// warm-up each. Latency = receive time − the timestamp taken just before the send, for every delivery to every
+/// client (sender included), on one machine-wide monotonic clock.
 /// </summary>
 internal static class LatencyScenario
 {
@@ -19,45 +45,132 @@ internal static class LatencyScenario
 
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<ScenarioOutcome> RunAsync(Room channels, Room signalR, TextWriter progress)
+    /// <param name="redis">The suite's redis-server, or null: the pairs that need one are "not run: <paramref name="redisMissing"/>".</param>
+    public static async Task<ScenarioOutcome> RunAsync(IReadOnlyList<LatencyPair> pairs, RedisServerProcess? redis, string redisMissing, TextWriter progress)
     {
-        Room[] rooms = [channels, signalR];
-        foreach (var room in rooms)
+        var results = new List<PairResult>();
+        foreach (var pair in pairs)
         {
-            await RunSliceAsync(room, record: false);
+            progress.WriteLine($"d) [{pair.Id}] {pair.Channels.Label} ({pair.Channels.Layer}) vs {pair.SignalR.Label} ({pair.SignalR.Layer}), {BroadcastLoad.Full.Clients} clients each");
+            var result = pair.NeedsRedis && redis is null
+                ? new PairResult(pair, null, null, $"not run: {redisMissing}")
+                : await RunPairAsync(pair, redis, progress);
+            if (result.NotRun is not null)
+            {
+                progress.WriteLine($"    {result.NotRun}");
+            }
+
+            results.Add(result);
         }
 
-        var slices = rooms.ToDictionary(static r => r.Framework, static _ => new List<PacedSlice>());
+        return Outcome(results);
+    }
+
+    private static async Task<PairResult> RunPairAsync(LatencyPair pair, RedisServerProcess? redis, TextWriter progress)
+    {
+        if (pair.NeedsRedis)
+        {
+            await redis!.FlushAllAsync(); // once for the pair: both sides share the Redis from here on
+        }
+
+        await using var channels = await CaseRoom.StartAsync(pair.Channels, redis, ThroughputScenario.RoomName, progress);
+        if (channels.NotRun is { } channelsNotRun)
+        {
+            return new PairResult(pair, null, null, channelsNotRun);
+        }
+
+        await using var signalR = await CaseRoom.StartAsync(pair.SignalR, redis, ThroughputScenario.RoomName, progress);
+        if (signalR.NotRun is { } signalRNotRun)
+        {
+            return new PairResult(pair, null, null, signalRNotRun);
+        }
+
+        Room[] rooms = [channels.Room!, signalR.Room!];
+        try
+        {
+            progress.WriteLine($"    warm-up: {ThroughputScenario.WarmupBursts} bursts per side ...");
+            for (var w = 0; w < ThroughputScenario.WarmupBursts; w++)
+            {
+                foreach (var room in rooms)
+                {
+                    await BurstRound.RunAsync(room, BroadcastLoad.Full, redisCpu: null);
+                }
+            }
+
+            progress.WriteLine($"    latency at {DeliveriesPerSecond:N0} deliveries/s ...");
+            var (c, s) = await MeasureAsync(rooms[0], rooms[1]);
+            foreach (var (room, result) in new[] { (rooms[0], c), (rooms[1], s) })
+            {
+                progress.WriteLine($"    {room.Framework.Label(),-20} {result.Delivered:N0}/{result.Expected:N0} deliveries at {result.AchievedRate:F0}/s: " +
+                    $"p50 {Ms(result.P50)} ms, p99 {Ms(result.P99)} ms, max {Ms(result.Max)} ms");
+            }
+
+            return new PairResult(pair, c, s, null);
+        }
+        catch (Exception ex) when (ThroughputScenario.IsServerFailure(ex))
+        {
+            return new PairResult(pair, null, null, $"failed: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    /// <summary>One warm-up slice per room, then <see cref="Slices"/> measured slices each, A B B A ...</summary>
+    private static async Task<(PacedResult A, PacedResult B)> MeasureAsync(Room a, Room b)
+    {
+        await RunSliceAsync(a, record: false);
+        await RunSliceAsync(b, record: false);
+        var slicesA = new List<PacedSlice>();
+        var slicesB = new List<PacedSlice>();
         for (var i = 0; i < Slices * 2; i++)
         {
-            var room = i % 4 is 0 or 3 ? channels : signalR;
-            slices[room.Framework].Add(await RunSliceAsync(room, record: true));
+            if (i % 4 is 0 or 3)
+            {
+                slicesA.Add(await RunSliceAsync(a, record: true));
+            }
+            else
+            {
+                slicesB.Add(await RunSliceAsync(b, record: true));
+            }
         }
 
-        var results = rooms.Select(room => (Room: room, Result: PacedResult.From(slices[room.Framework]))).ToList();
-        foreach (var (room, result) in results)
-        {
-            progress.WriteLine($"  {room.Framework.Label(),-12} {result.Delivered:N0}/{result.Expected:N0} deliveries at {result.AchievedRate:F0}/s: " +
-                $"p50 {Ms(result.P50)} ms, p99 {Ms(result.P99)} ms, max {Ms(result.Max)} ms");
-        }
+        return (PacedResult.From(slicesA), PacedResult.From(slicesB));
+    }
 
+    private static ScenarioOutcome Outcome(IReadOnlyList<PairResult> results)
+    {
         var outcome = new ScenarioOutcome(
             "d",
-            $"delivery latency at a paced {DeliveriesPerSecond:N0} deliveries/s ({DeliveriesPerSecond / BroadcastLoad.Full.Clients:F0} msg/s to {BroadcastLoad.Full.Clients} clients; {Slices} x {SliceSeconds:F0} s per framework, interleaved)",
+            $"delivery latency at a paced {DeliveriesPerSecond:N0} deliveries/s ({DeliveriesPerSecond / BroadcastLoad.Full.Clients:F0} msg/s to {BroadcastLoad.Full.Clients} clients; " +
+            $"per pair {Slices} x {SliceSeconds:F0} s per side, interleaved; pairs: {string.Join(", ", results.Select(static r => r.Pair.Id))})",
             []);
-        outcome.Ratios.Add($"{"",-13}{"p50 ms",9}{"p90 ms",9}{"p99 ms",9}{"max ms",9}{"mean ms",9}{"samples",9}{"rate/s",9}");
-        foreach (var (room, r) in results)
+        outcome.Ratios.Add($"{"pair",-9}{"",-21}{"p50 ms",9}{"p90 ms",9}{"p99 ms",9}{"max ms",9}{"mean ms",9}{"samples",9}{"rate/s",8}  delivered / expected");
+        foreach (var r in results)
         {
-            outcome.Ratios.Add($"{room.Framework.Label(),-13}{Ms(r.P50),9}{Ms(r.P90),9}{Ms(r.P99),9}{Ms(r.Max),9}{Ms(r.Mean),9}{r.Samples,9:N0}{r.AchievedRate,9:F0}");
+            if (r.NotRun is not null)
+            {
+                outcome.Ratios.Add($"{r.Pair.Id,-9}{r.Pair.Channels.Label} vs {r.Pair.SignalR.Label}: {r.NotRun}");
+                continue;
+            }
+
+            foreach (var (label, p) in new[] { (r.Pair.Channels.Label, r.Channels!), (r.Pair.SignalR.Label, r.SignalR!) })
+            {
+                outcome.Ratios.Add($"{r.Pair.Id,-9}{label,-21}{Ms(p.P50),9}{Ms(p.P90),9}{Ms(p.P99),9}{Ms(p.Max),9}{Ms(p.Mean),9}{p.Samples,9:N0}{p.AchievedRate,8:F0}  {p.Delivered:N0} / {p.Expected:N0}");
+            }
         }
 
-        var c = results[0].Result;
-        var s = results[1].Result;
-        outcome.Ratios.Add($"Channels.Net / SignalR latency: p50 {Report.Ratio(c.P50 / s.P50)}, p99 {Report.Ratio(c.P99 / s.P99)}; lost: {c.Expected - c.Delivered} vs {s.Expected - s.Delivered}");
-        outcome.Targets.Add(new TargetCheck(
-            $"Channels.Net loses nothing at {DeliveriesPerSecond:N0} deliveries/s",
-            c.Delivered == c.Expected,
-            $"{c.Delivered:N0} of {c.Expected:N0} delivered"));
+        foreach (var r in results.Where(static r => r.NotRun is null))
+        {
+            var (c, s) = (r.Channels!, r.SignalR!);
+            outcome.Ratios.Add($"{r.Pair.Id}: Channels.Net / SignalR latency ({r.Pair.Layer}): p50 {Report.Ratio(c.P50 / s.P50)}, p99 {Report.Ratio(c.P99 / s.P99)}; lost: {c.Expected - c.Delivered} vs {s.Expected - s.Delivered}");
+            outcome.Targets.Add(new TargetCheck(
+                $"Channels.Net p99 <= SignalR p99 ({r.Pair.Layer})",
+                c.P99 <= s.P99,
+                $"{Ms(c.P99)} vs {Ms(s.P99)} ms ({Report.Ratio(c.P99 / s.P99)})"));
+            outcome.Targets.Add(new TargetCheck(
+                $"Channels.Net loses nothing at {DeliveriesPerSecond:N0} deliveries/s ({r.Pair.Layer})",
+                c.Delivered == c.Expected,
+                $"{c.Delivered:N0} of {c.Expected:N0} delivered"));
+        }
+
         return outcome;
     }
 
@@ -112,6 +225,9 @@ internal static class LatencyScenario
     private static double ToMs(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
     internal static string Ms(double ms) => ms.ToString(ms >= 10 ? "F1" : "F3", CultureInfo.InvariantCulture);
+
+    /// <summary>A pair's two sides, or why the pair did not run.</summary>
+    private sealed record PairResult(LatencyPair Pair, PacedResult? Channels, PacedResult? SignalR, string? NotRun);
 
     private sealed record PacedSlice(long Expected, long Delivered, long[] Latencies, double Seconds);
 

@@ -26,8 +26,8 @@ internal static class ThroughputScenario
     /// <summary>Untimed bursts per case before the measured ones.</summary>
     public const int WarmupBursts = 2;
 
-    private const string RoomName = "bench";
-    private static readonly TimeSpan ConnectDeadline = TimeSpan.FromSeconds(60);
+    /// <summary>The room every case's clients join (c and d).</summary>
+    internal const string RoomName = "bench";
 
     public static async Task<(ScenarioOutcome Outcome, IReadOnlyList<CaseResult> Results)> RunAsync(
         IReadOnlyList<BroadcastCase> cases, BroadcastPrerequisites prerequisites, int rounds, TextWriter progress)
@@ -52,75 +52,46 @@ internal static class ThroughputScenario
 
     private static async Task<CaseResult> RunCaseAsync(BroadcastCase c, RedisServerProcess? redis, int rounds, TextWriter progress)
     {
-        var servers = new List<IRoomServer>();
-        Room? room = null;
+        if (c.Framework.NeedsRedis())
+        {
+            await redis!.FlushAllAsync();
+        }
+
+        await using var started = await CaseRoom.StartAsync(c, redis, RoomName, progress);
+        if (started.NotRun is { } notRun)
+        {
+            return new CaseResult(c, [], notRun);
+        }
+
+        var room = started.Room!;
+        Func<TimeSpan>? redisCpu = c.Framework.NeedsRedis() ? () => redis!.CpuTime : null;
+        var bursts = new List<BurstResult>();
         try
         {
-            if (c.Framework.NeedsRedis())
+            for (var w = 0; w < WarmupBursts; w++)
             {
-                await redis!.FlushAllAsync();
+                progress.WriteLine($"    warm-up {Describe(await BurstRound.RunAsync(room, c.Load, redisCpu))}");
             }
 
-            try
+            for (var r = 0; r < rounds; r++)
             {
-                for (var i = 0; i < c.Servers; i++)
-                {
-                    servers.Add(c.Framework == BroadcastFramework.Django
-                        ? await DaphneServer.StartAsync(redis!.Port)
-                        : await ServerProcess.StartAsync(c.Framework, c.LayerCapacity, c.Framework.NeedsRedis() ? redis!.Url : null));
-                }
+                var burst = await BurstRound.RunAsync(room, c.Load, redisCpu);
+                bursts.Add(burst);
+                progress.WriteLine($"    round {r + 1} {Describe(burst)}");
             }
-            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
-            {
-                return new CaseResult(c, [], $"not run: a server did not start: {ex.Message}");
-            }
-
-            room = new Room(servers, RoomName);
-            var connect = await room.ConnectAsync(c.Load.Clients, ConnectDeadline);
-            progress.WriteLine($"    server pid(s) {string.Join(", ", servers.Select(static s => s.ProcessId))}: {connect.Connected}/{connect.Requested} clients joined in {connect.Elapsed.TotalSeconds:F1} s");
-            if (connect.Connected != c.Load.Clients)
-            {
-                return new CaseResult(c, [], $"not run: only {connect.Connected} of {c.Load.Clients} clients connected ({connect.FirstError})");
-            }
-
-            Func<TimeSpan>? redisCpu = c.Framework.NeedsRedis() ? () => redis!.CpuTime : null;
-            var bursts = new List<BurstResult>();
-            try
-            {
-                for (var w = 0; w < WarmupBursts; w++)
-                {
-                    progress.WriteLine($"    warm-up {Describe(await BurstRound.RunAsync(room, c.Load, redisCpu))}");
-                }
-
-                for (var r = 0; r < rounds; r++)
-                {
-                    var burst = await BurstRound.RunAsync(room, c.Load, redisCpu);
-                    bursts.Add(burst);
-                    progress.WriteLine($"    round {r + 1} {Describe(burst)}");
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidOperationException or TimeoutException or TaskCanceledException)
-            {
-                // A server that died mid-case (its /stats no longer answers): the other cases still run.
-                return new CaseResult(c, [], $"failed after {bursts.Count} measured round(s): {ex.GetType().Name}: {ex.Message}");
-            }
-
-            return new CaseResult(c, bursts, null);
         }
-        finally
+        catch (Exception ex) when (IsServerFailure(ex))
         {
-            // Servers first: the clients' teardown is then instant.
-            foreach (var server in servers)
-            {
-                await server.DisposeAsync();
-            }
-
-            if (room is not null)
-            {
-                await room.DisposeAsync();
-            }
+            // A server that died mid-case (its /stats no longer answers): the other cases still run.
+            return new CaseResult(c, [], $"failed after {bursts.Count} measured round(s): {ex.GetType().Name}: {ex.Message}");
         }
+
+        return new CaseResult(c, bursts, null);
     }
+
+    /// <summary>What a server that died mid-measure throws at the benchmark (its /stats or its sockets no longer answer).</summary>
+    internal static bool IsServerFailure(Exception ex) =>
+        ex is HttpRequestException or IOException or InvalidOperationException or TimeoutException or TaskCanceledException;
 
     private static ScenarioOutcome Outcome(IReadOnlyList<CaseResult> results, int rounds)
     {
