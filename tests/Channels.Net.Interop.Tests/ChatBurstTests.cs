@@ -36,20 +36,9 @@ public sealed class ChatBurstTests(InteropEnvironment env)
         // as fast as they go, all that channels_redis's default capacity lets one process's key hold before its
         // (one-at-a-time) receive pops them. Every client of both servers must get all 100.
         var layer = new ChatLayer(env.Redis.Url, InteropEnvironment.NewPrefix(), PubSub: pubSub);
-        var daphneStart = DaphneChatServer.StartAsync(layer);
-        DotNetChatServer dotNet;
-        try
-        {
-            dotNet = await DotNetChatServer.StartAsync(layer);
-        }
-        catch
-        {
-            await (await daphneStart).DisposeAsync();
-            throw;
-        }
-
+        var (dotNet, daphne) = await ChatPair.StartAsync(layer);
         await using (dotNet)
-        await using (var daphne = await daphneStart)
+        await using (daphne)
         {
             try
             {

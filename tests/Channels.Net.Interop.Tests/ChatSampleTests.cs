@@ -45,20 +45,9 @@ public sealed class ChatSampleTests(InteropEnvironment env)
             ChatSetup.PubSub => new ChatLayer(env.Redis.Url, InteropEnvironment.NewPrefix(), PubSub: true),
             _ => new ChatLayer(database1, InteropEnvironment.NewPrefix(), DjangoStyleConfig: true, PubSub: true),
         };
-        var daphneStart = DaphneChatServer.StartAsync(layer); // Django's start is the slow one: overlap it with ours
-        DotNetChatServer dotNet;
-        try
-        {
-            dotNet = await DotNetChatServer.StartAsync(layer);
-        }
-        catch
-        {
-            await (await daphneStart).DisposeAsync();
-            throw;
-        }
-
+        var (dotNet, daphne) = await ChatPair.StartAsync(layer);
         await using (dotNet)
-        await using (var daphne = await daphneStart)
+        await using (daphne)
         {
             var sockets = new List<System.Net.WebSockets.ClientWebSocket>();
             try

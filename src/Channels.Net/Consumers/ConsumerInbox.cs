@@ -48,11 +48,11 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     private readonly ExecutionContext? _context;
     private readonly Action _onReceived;
     private readonly Action? _onLayerReceived;
-    private Action? _onBudgetRoom;
     private readonly IOutgoingBudget? _budget;
     private readonly int _maxLayerMessages;
+    private Action? _onBudgetRoom;
 
-    // Everything below is guarded by lock (this). The events are queued only while there are any.
+    // Everything below is guarded by lock (this). The event queue is made with the first event (and let go after a burst).
     private Queue<ConsumerEvent>? _events;
     private int _clientCount;
     private int _layerCount;

@@ -212,6 +212,35 @@ public sealed class DaphneChatServer : IChatServer
 }
 
 /// <summary>samples/Chat (<c>Program.CreateApp</c>) with a Redis layer (core or pub/sub), on Kestrel at 127.0.0.1 on a free port.</summary>
+/// <summary>The two chats on one layer, started side by side (Django's start is the slow one: ours overlaps it).</summary>
+public static class ChatPair
+{
+    public static async Task<(DotNetChatServer DotNet, DaphneChatServer Daphne)> StartAsync(ChatLayer layer)
+    {
+        var daphneStart = DaphneChatServer.StartAsync(layer);
+        DotNetChatServer dotNet;
+        try
+        {
+            dotNet = await DotNetChatServer.StartAsync(layer);
+        }
+        catch
+        {
+            await (await daphneStart).DisposeAsync();
+            throw;
+        }
+
+        try
+        {
+            return (dotNet, await daphneStart);
+        }
+        catch
+        {
+            await dotNet.DisposeAsync();
+            throw;
+        }
+    }
+}
+
 public sealed class DotNetChatServer : IChatServer
 {
     private DotNetChatServer(WebApplication app, string authority)
