@@ -291,15 +291,16 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
 
         if (!_cluster && buckets.TrueForAll(b => b.ShardIndex == groupShard))
         {
-            _knownMembers.Set(group, members); // The next send checks them on the group's host, with its writes.
+            _knownMembers.Set(group, members, buckets); // The next send checks them on the group's host, with its writes.
         }
 
         // The message as every key's member starts, written once (this also refuses a message Redis could not carry).
         using var body = new PooledBufferWriter();
         MessageCodec.EncodeGroupBody(message, body);
 
-        DeliverInProcess(buckets, message);
-        if (ThroughRedis(buckets) is not { } throughRedis)
+        var (inProcess, throughRedis) = Split(buckets);
+        DeliverInProcess(inProcess, message);
+        if (throughRedis is null)
         {
             return;
         }
@@ -334,18 +335,19 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
     /// </summary>
     private async ValueTask<bool> TrySendToKnownMembersAsync(string group, string groupKey, int groupShard, GroupMembers known, ChannelMessage message, double now)
     {
-        var buckets = _planner.Plan(known.Members);
-        var throughRedis = ThroughRedis(buckets) ?? [];
+        // The plan of the remembered members is made once: they are the same members until the cache forgets them.
+        var buckets = known.Plan ??= _planner.Plan(known.Members);
+        var (inProcess, throughRedis) = Split(buckets);
         using var body = new PooledBufferWriter();
         MessageCodec.EncodeGroupBody(message, body);
         var check = new MembersCheck(groupKey, Cutoff(now, _groupExpirySeconds), known.Members.Length, known.Fingerprint);
-        var over = await SendToHostAsync(_shards[groupShard], throughRedis, body.WrittenMemory, now, check).ConfigureAwait(false);
+        var over = await SendToHostAsync(_shards[groupShard], throughRedis ?? [], body.WrittenMemory, now, check).ConfigureAwait(false);
         if (over < 0)
         {
             return false;
         }
 
-        DeliverInProcess(buckets, message);
+        DeliverInProcess(inProcess, message);
 
         if (over > 0)
         {
@@ -355,33 +357,40 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         return true;
     }
 
-    /// <summary>The buckets of a group send whose members do not take the message in-process; null when there are
-    /// none (no list is made for a group whose members all take it in-process).</summary>
-    private static List<KeyBucket>? ThroughRedis(List<KeyBucket> buckets)
+    /// <summary>A group send's buckets split by whether their members take the message in-process now (asked once
+    /// per send, so the two parts never overlap); a part is null when empty.</summary>
+    private static (List<KeyBucket>? InProcess, List<KeyBucket>? ThroughRedis) Split(List<KeyBucket> buckets)
     {
+        List<KeyBucket>? inProcess = null;
         List<KeyBucket>? throughRedis = null;
         foreach (var bucket in buckets)
         {
-            if (!bucket.InProcess)
+            if (bucket.TakesInProcessNow)
+            {
+                (inProcess ??= new List<KeyBucket>(buckets.Count)).Add(bucket);
+            }
+            else
             {
                 (throughRedis ??= new List<KeyBucket>(buckets.Count)).Add(bucket);
             }
         }
 
-        return throughRedis;
+        return (inProcess, throughRedis);
     }
 
     /// <summary>Hands <paramref name="message"/> to every member of the buckets that take it in-process.</summary>
-    private void DeliverInProcess(List<KeyBucket> buckets, ChannelMessage message)
+    private void DeliverInProcess(List<KeyBucket>? buckets, ChannelMessage message)
     {
+        if (buckets is null)
+        {
+            return;
+        }
+
         foreach (var bucket in buckets)
         {
-            if (bucket.InProcess)
+            foreach (var member in bucket.ChannelNames)
             {
-                foreach (var member in bucket.Channels)
-                {
-                    DeliverInProcess(Encoding.ASCII.GetString(member.Span), message);
-                }
+                DeliverInProcess(member, message);
             }
         }
     }
