@@ -144,6 +144,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
                 if (events.Count == 0)
                 {
                     _events = null;
+                    EventQueuePool.Return(events);
                 }
 
                 if (e.IsFromLayer)
@@ -696,7 +697,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
 
     private void EnqueueLocked(ConsumerEvent e)
     {
-        (_events ??= new Queue<ConsumerEvent>()).Enqueue(e);
+        (_events ??= EventQueuePool.Rent()).Enqueue(e);
         if (e.IsFromLayer)
         {
             _layerCount++;
