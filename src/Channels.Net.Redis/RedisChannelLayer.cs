@@ -59,6 +59,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
     private readonly LocalKeys _localKeys;
     private readonly GroupSendPlanner _planner;
     private readonly GroupMemberCache _knownMembers = new();
+    private readonly Utf8NameLookup _localNames;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private int _sendIndex = -1;
@@ -102,6 +103,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         }
 
         _local = new InMemoryChannelLayer(localOptions, loggerFactory?.CreateLogger<InMemoryChannelLayer>());
+        _localNames = LookUpLocalName;
     }
 
     /// <summary>The options this layer was made with.</summary>
@@ -291,15 +293,16 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
 
         if (!_cluster && buckets.TrueForAll(b => b.ShardIndex == groupShard))
         {
-            _knownMembers.Set(group, members); // The next send checks them on the group's host, with its writes.
+            _knownMembers.Set(group, members, buckets); // The next send checks them on the group's host, with its writes.
         }
 
         // The message as every key's member starts, written once (this also refuses a message Redis could not carry).
         using var body = new PooledBufferWriter();
         MessageCodec.EncodeGroupBody(message, body);
 
-        DeliverInProcess(buckets, message);
-        if (ThroughRedis(buckets) is not { } throughRedis)
+        var (inProcess, throughRedis) = Split(buckets);
+        DeliverInProcess(inProcess, message);
+        if (throughRedis is null)
         {
             return;
         }
@@ -334,18 +337,19 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
     /// </summary>
     private async ValueTask<bool> TrySendToKnownMembersAsync(string group, string groupKey, int groupShard, GroupMembers known, ChannelMessage message, double now)
     {
-        var buckets = _planner.Plan(known.Members);
-        var throughRedis = ThroughRedis(buckets) ?? [];
+        // The plan of the remembered members is made once: they are the same members until the cache forgets them.
+        var buckets = known.Plan ??= _planner.Plan(known.Members);
+        var (inProcess, throughRedis) = Split(buckets);
         using var body = new PooledBufferWriter();
         MessageCodec.EncodeGroupBody(message, body);
         var check = new MembersCheck(groupKey, Cutoff(now, _groupExpirySeconds), known.Members.Length, known.Fingerprint);
-        var over = await SendToHostAsync(_shards[groupShard], throughRedis, body.WrittenMemory, now, check).ConfigureAwait(false);
+        var over = await SendToHostAsync(_shards[groupShard], throughRedis ?? [], body.WrittenMemory, now, check).ConfigureAwait(false);
         if (over < 0)
         {
             return false;
         }
 
-        DeliverInProcess(buckets, message);
+        DeliverInProcess(inProcess, message);
 
         if (over > 0)
         {
@@ -355,33 +359,40 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         return true;
     }
 
-    /// <summary>The buckets of a group send whose members do not take the message in-process; null when there are
-    /// none (no list is made for a group whose members all take it in-process).</summary>
-    private static List<KeyBucket>? ThroughRedis(List<KeyBucket> buckets)
+    /// <summary>A group send's buckets split by whether their members take the message in-process now (asked once
+    /// per send, so the two parts never overlap); a part is null when empty.</summary>
+    private static (List<KeyBucket>? InProcess, List<KeyBucket>? ThroughRedis) Split(List<KeyBucket> buckets)
     {
+        List<KeyBucket>? inProcess = null;
         List<KeyBucket>? throughRedis = null;
         foreach (var bucket in buckets)
         {
-            if (!bucket.InProcess)
+            if (bucket.TakesInProcessNow)
+            {
+                (inProcess ??= new List<KeyBucket>(buckets.Count)).Add(bucket);
+            }
+            else
             {
                 (throughRedis ??= new List<KeyBucket>(buckets.Count)).Add(bucket);
             }
         }
 
-        return throughRedis;
+        return (inProcess, throughRedis);
     }
 
     /// <summary>Hands <paramref name="message"/> to every member of the buckets that take it in-process.</summary>
-    private void DeliverInProcess(List<KeyBucket> buckets, ChannelMessage message)
+    private void DeliverInProcess(List<KeyBucket>? buckets, ChannelMessage message)
     {
+        if (buckets is null)
+        {
+            return;
+        }
+
         foreach (var bucket in buckets)
         {
-            if (bucket.InProcess)
+            foreach (var member in bucket.ChannelNames)
             {
-                foreach (var member in bucket.Channels)
-                {
-                    DeliverInProcess(Encoding.ASCII.GetString(member.Span), message);
-                }
+                DeliverInProcess(member, message);
             }
         }
     }
@@ -700,7 +711,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
     /// <summary>The pump's delivery: decode, then hand to each local channel the message names.</summary>
     private void Deliver(RedisKey key, ReadOnlyMemory<byte> member, double score)
     {
-        if (IsExpired(score) || TryDecode(key, member.Span) is not { } decoded)
+        if (IsExpired(score) || TryDecode(key, member.Span, _localNames) is not { } decoded)
         {
             return;
         }
@@ -750,11 +761,27 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         return bang >= 0 && _localKeys.IsOwn(channel.AsSpan(0, bang + 1));
     }
 
-    private DecodedMessage? TryDecode(RedisKey key, ReadOnlySpan<byte> member)
+    /// <summary>
+    /// The name of one of this process's channels (one the local layer holds), found from its UTF-8 without making a
+    /// string: a group message from Redis names every member under the key, ~100 in a room split over two servers.
+    /// </summary>
+    private string? LookUpLocalName(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > ChannelNames.MaxLength)
+        {
+            return null;
+        }
+
+        Span<char> chars = stackalloc char[utf8.Length];
+        return Ascii.ToUtf16(utf8, chars, out var written) == System.Buffers.OperationStatus.Done
+            && _local.TryGetChannelName(chars[..written], out var name) ? name : null;
+    }
+
+    private DecodedMessage? TryDecode(RedisKey key, ReadOnlySpan<byte> member, Utf8NameLookup? channelNames = null)
     {
         try
         {
-            return _serializer.Deserialize(member);
+            return _serializer.Deserialize(member, channelNames);
         }
         catch (Exception ex) when (ex is WireFormatException or InvalidTokenException or InvalidChannelMessageException)
         {

@@ -34,6 +34,7 @@ internal sealed class LocalChannel
         _limitWhileDraining = limitWhileDraining;
         _logger = logger;
         _queue = new ChannelQueue(name, capacity);
+        Listener = new ChannelListener(this);
     }
 
     public string Name { get; }
@@ -91,6 +92,34 @@ internal sealed class LocalChannel
             }
         }
     }
+
+    /// <summary>The one listener of this channel's inbox (see <see cref="RedisPubSubChannelLayer"/>'s <c>TryReceiveOrListen</c>).</summary>
+    public ChannelListener Listener { get; }
+
+    /// <summary>
+    /// Takes the next message if one waits; otherwise returns null and hands the next one to <paramref name="listener"/>
+    /// when it comes, on the deliverer's thread. Throws the error the channel was closed with.
+    /// </summary>
+    public ChannelMessage? ReceiveOrListen(ChannelListener listener, int room, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var queue = _queue;
+            var message = queue.TryDequeueOrWait(0, s_newWaiter, listener, out var waiter, out _, out var retired, cancellationToken, room);
+            if (message is not null || waiter is not null)
+            {
+                return message;
+            }
+
+            if (retired && _closed is { } error)
+            {
+                throw error;
+            }
+        }
+    }
+
+    /// <summary>The listener stopped (its budget is spent): the buffer's own capacity applies again.</summary>
+    public void StopListening() => _queue.StopListening();
 
     /// <summary>Takes the next message or waits for one; a cancelled wait takes no message.</summary>
     /// <exception cref="ObjectDisposedException">The layer was closed.</exception>

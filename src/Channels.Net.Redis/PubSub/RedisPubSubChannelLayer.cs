@@ -1,4 +1,5 @@
 using Channels.Net.Layers;
+using Channels.Net.Layers.InMemory;
 using Channels.Net.Redis.Sharding;
 using Channels.Net.Redis.Wire;
 using Microsoft.Extensions.Logging;
@@ -30,7 +31,7 @@ namespace Channels.Net.Redis.PubSub;
 /// <see cref="ChannelLayerUnavailableException"/>; waiting receives keep waiting, and StackExchange.Redis
 /// resubscribes every channel when Redis is back. What is published meanwhile is lost.</para>
 /// </remarks>
-public sealed class RedisPubSubChannelLayer : IChannelLayer
+public sealed class RedisPubSubChannelLayer : IChannelLayer, IListeningChannelLayer
 {
     private readonly PubSubShard[] _shards;
     private readonly string _prefix;
@@ -128,6 +129,65 @@ public sealed class RedisPubSubChannelLayer : IChannelLayer
             ? ReceiveFromAsync(subscribed, cancellationToken)
             : ReceiveAfterSubscribingAsync(channel, cancellationToken);
     }
+
+    /// <summary>
+    /// A consumer's inbox listens on a channel this layer is subscribed to by a call (<see cref="IListeningChannelLayer"/>),
+    /// as on the in-memory and Redis layers: the subscription's thread hands each message straight to the inbox, with no
+    /// thread-pool hop and no task per receive. A listen counts as a receive for the channel's release (a listen ended by
+    /// cancellation starts the release delay, as a cancelled receive does). A channel not subscribed yet, or one with a
+    /// listener already, is received with <see cref="ReceiveAsync"/> instead (false).
+    /// </summary>
+    bool IListeningChannelLayer.TryReceiveOrListen(string channel, ILayerMessageReceiver receiver, int room, CancellationToken cancellationToken, out ChannelMessage? message)
+    {
+        message = null;
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+        var shard = ShardFor(channel);
+        LocalChannel? local;
+        lock (_state)
+        {
+            if (!_channels.TryGetValue(channel, out local) || local.Released || !shard.IsSubscribed(channel) || !local.Listener.TryArm(this, receiver, cancellationToken))
+            {
+                return false;
+            }
+
+            BeginReceiveLocked(local);
+        }
+
+        try
+        {
+            message = local.ReceiveOrListen(local.Listener, room, cancellationToken);
+        }
+        catch
+        {
+            local.Listener.Disarm();
+            EndReceive(local, cancelled: false);
+            throw;
+        }
+
+        if (message is not null)
+        {
+            local.Listener.Disarm();
+            EndReceive(local, cancelled: false);
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
+    void IListeningChannelLayer.StopListening(string channel)
+    {
+        LocalChannel? local;
+        lock (_state)
+        {
+            _channels.TryGetValue(channel, out local);
+        }
+
+        local?.StopListening();
+    }
+
+    /// <summary>A listen ended: with a message, or with the receive's error (a cancellation counts as a cancelled receive).</summary>
+    internal void EndListen(LocalChannel local, bool cancelled) => EndReceive(local, cancelled);
 
     /// <summary>
     /// Returns a new channel name, <c>{Prefix}{prefix}.{32 hex digits}</c> (<c>asgispecific.3f2a…</c>, as

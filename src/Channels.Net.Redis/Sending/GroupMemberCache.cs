@@ -29,7 +29,7 @@ internal sealed class GroupMemberCache
     public bool TryGet(string group, out GroupMembers members) => _groups.TryGetValue(group, out members!);
 
     /// <summary>Remembers <paramref name="members"/> (as Redis returned them, in order) for <paramref name="group"/>.</summary>
-    public void Set(string group, RedisValue[] members)
+    public void Set(string group, RedisValue[] members, List<KeyBucket>? plan = null)
     {
         if (members.Length == 0 || members.Length > MaxGroupSize)
         {
@@ -37,7 +37,7 @@ internal sealed class GroupMemberCache
             return;
         }
 
-        var entry = new GroupMembers(members, Fingerprint(members));
+        var entry = new GroupMembers(members, Fingerprint(members)) { Plan = plan };
         var old = _groups.TryGetValue(group, out var previous) ? previous.Members.Length : 0;
         _groups[group] = entry;
         if (Interlocked.Add(ref _members, members.Length - old) > MaxMembers)
@@ -83,4 +83,12 @@ internal sealed class GroupMemberCache
 /// <summary>A group's members as last read, and their fingerprint (<see cref="GroupMemberCache.Fingerprint"/>).</summary>
 /// <param name="Members">The members, as Redis returned them.</param>
 /// <param name="Fingerprint">Their fingerprint.</param>
-internal sealed record GroupMembers(RedisValue[] Members, string Fingerprint);
+internal sealed record GroupMembers(RedisValue[] Members, string Fingerprint)
+{
+    /// <summary>
+    /// The buckets <see cref="GroupSendPlanner.Plan"/> made of <see cref="Members"/> (null until planned): the members do not
+    /// change while they are remembered, so neither do their names' checks, keys, hosts and capacities. Read-only once
+    /// made; whether a bucket takes a send in-process is asked per send (<see cref="KeyBucket.TakesInProcessNow"/>).
+    /// </summary>
+    public List<KeyBucket>? Plan { get; set; }
+}

@@ -39,4 +39,31 @@ internal sealed class KeyBucket
 
     /// <summary>The members' names, UTF-8, as Redis returned them.</summary>
     public List<ReadOnlyMemory<byte>> Channels { get; } = [];
+
+    /// <summary>True when the members take this send in-process: <see cref="LocalKey.DeliversInProcess"/> now (a
+    /// remembered plan is reused over many sends, so each send asks again rather than trusting <see cref="InProcess"/>).</summary>
+    public bool TakesInProcessNow => Local is { DeliversInProcess: true };
+
+    /// <summary>The members' names as strings, made once per bucket (a remembered plan's in-process sends reuse them).</summary>
+    public string[] ChannelNames
+    {
+        get
+        {
+            var names = Volatile.Read(ref _channelNames);
+            if (names is null)
+            {
+                names = new string[Channels.Count];
+                for (var i = 0; i < names.Length; i++)
+                {
+                    names[i] = System.Text.Encoding.ASCII.GetString(Channels[i].Span);
+                }
+
+                Volatile.Write(ref _channelNames, names);
+            }
+
+            return names;
+        }
+    }
+
+    private string[]? _channelNames;
 }

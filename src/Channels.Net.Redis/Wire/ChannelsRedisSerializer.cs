@@ -108,12 +108,15 @@ internal sealed class ChannelsRedisSerializer
     /// <summary>Reads a member: skips the random prefix, decrypts, decodes.</summary>
     /// <exception cref="WireFormatException">The member is shorter than the prefix, or its payload is not a message.</exception>
     /// <exception cref="InvalidTokenException">The payload does not decrypt with the cipher's keys.</exception>
-    public DecodedMessage Deserialize(ReadOnlySpan<byte> member)
+    public DecodedMessage Deserialize(ReadOnlySpan<byte> member) => Deserialize(member, null);
+
+    /// <summary><see cref="Deserialize(ReadOnlySpan{byte})"/>, looking the <c>__asgi_channel__</c> names up in <paramref name="channelNames"/> first.</summary>
+    public DecodedMessage Deserialize(ReadOnlySpan<byte> member, Utf8NameLookup? channelNames)
     {
         var payload = Payload(member);
         if (Cipher is null)
         {
-            return MessageCodec.Decode(payload);
+            return MessageCodec.Decode(payload, channelNames);
         }
 
         var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(1, Cipher.GetMaxPlaintextLength(payload.Length)));
@@ -121,7 +124,7 @@ internal sealed class ChannelsRedisSerializer
         try
         {
             written = Cipher.Decrypt(payload, plaintext);
-            return MessageCodec.Decode(plaintext.AsSpan(0, written));
+            return MessageCodec.Decode(plaintext.AsSpan(0, written), channelNames);
         }
         finally
         {

@@ -167,14 +167,21 @@ internal static class MessageCodec
     /// is taken out of the message and returned beside it.
     /// </summary>
     /// <exception cref="WireFormatException">The bytes are not such a message (see the class remarks).</exception>
-    public static DecodedMessage Decode(ReadOnlySpan<byte> payload)
+    public static DecodedMessage Decode(ReadOnlySpan<byte> payload) => Decode(payload, null);
+
+    /// <summary>
+    /// <see cref="Decode(ReadOnlySpan{byte})"/>, where each name in <c>__asgi_channel__</c> is first looked up in
+    /// <paramref name="channelNames"/> (the receiver's own channels), so a group message naming many of them makes no string
+    /// for those; the result is the same.
+    /// </summary>
+    public static DecodedMessage Decode(ReadOnlySpan<byte> payload, Utf8NameLookup? channelNames)
     {
         if (payload.IsEmpty)
         {
             throw new WireFormatException("The payload is empty; a channels_redis message is a MessagePack map.");
         }
 
-        var reader = new MessagePackReader(payload);
+        var reader = new MessagePackReader(payload, channelNames);
         if (!reader.TryReadMapHeader(out var count))
         {
             throw new WireFormatException(
@@ -399,6 +406,8 @@ internal static class MessageCodec
         {
             case string channel:
                 return channel;
+            case string[] channels:
+                return channels; // Read by the name lookup: only strings.
             case MessageList list:
             {
                 var channels = new string[list.Count];

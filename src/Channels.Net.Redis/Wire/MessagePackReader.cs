@@ -24,12 +24,22 @@ internal ref struct MessagePackReader
     private static readonly object[] BoxedSmallIntegers = CreateBoxedSmallIntegers();
 
     private readonly ReadOnlySpan<byte> _data;
+    private readonly Utf8NameLookup? _channelNames;
     private int _position;
 
     public MessagePackReader(ReadOnlySpan<byte> data)
     {
         _data = data;
         _position = 0;
+    }
+
+    /// <summary>A reader whose top-level <c>__asgi_channel__</c> names are looked up in <paramref name="channelNames"/>
+    /// first (a known name is returned as the string it already is, so none is made), and read as text otherwise.</summary>
+    public MessagePackReader(ReadOnlySpan<byte> data, Utf8NameLookup? channelNames)
+    {
+        _data = data;
+        _position = 0;
+        _channelNames = channelNames;
     }
 
     /// <summary>Where the next item starts.</summary>
@@ -247,11 +257,79 @@ internal ref struct MessagePackReader
                     keyStart);
             }
 
-            entries[i] = new(key, ReadValue(depth + 1));
+            entries[i] = new(key, _channelNames is not null && depth == 0 && key == ChannelNames.ReservedMessageKey
+                ? ReadAsgiChannelValue(depth + 1)
+                : ReadValue(depth + 1));
         }
 
         return entries;
     }
+
+    /// <summary>
+    /// The top-level <c>__asgi_channel__</c> value: a string, or a list of only strings as a <c>string[]</c>, each name
+    /// found by the lookup or else read as text. Anything else is read as <see cref="ReadValue"/> reads it, from the start
+    /// (so what is refused, and how, is the same).
+    /// </summary>
+    private object? ReadAsgiChannelValue(int depth)
+    {
+        var start = _position;
+        var code = PeekCode();
+        if (IsStr(code))
+        {
+            return ReadChannelName();
+        }
+
+        long count;
+        switch (code)
+        {
+            case >= MessagePackCode.MinFixArray and <= MessagePackCode.MaxFixArray:
+                _position++;
+                count = code & 0x0f;
+                break;
+            case MessagePackCode.Array16:
+                _position++;
+                count = ReadUInt16();
+                break;
+            case MessagePackCode.Array32:
+                _position++;
+                count = ReadUInt32();
+                break;
+            default:
+                return ReadValue(depth);
+        }
+
+        // Every item takes at least one byte, and each must be a string; otherwise the general reader decides.
+        if (depth >= MessageCodec.MaxDepth || count == 0 || count > _data.Length - _position)
+        {
+            _position = start;
+            return ReadValue(depth);
+        }
+
+        var names = new string[count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (_position >= _data.Length || !IsStr(_data[_position]))
+            {
+                _position = start;
+                return ReadValue(depth);
+            }
+
+            names[i] = ReadChannelName();
+        }
+
+        return names;
+    }
+
+    /// <summary>A str item as a channel name: the known string when the lookup has it, else the text.</summary>
+    private string ReadChannelName()
+    {
+        var start = _position;
+        var utf8 = ReadStringBytes();
+        return _channelNames!(utf8) ?? DecodeUtf8(utf8, start, "string");
+    }
+
+    private static bool IsStr(byte code) =>
+        code is (>= MessagePackCode.MinFixStr and <= MessagePackCode.MaxFixStr) or MessagePackCode.Str8 or MessagePackCode.Str16 or MessagePackCode.Str32;
 
     /// <summary>A description of a format byte for error messages.</summary>
     public static string Describe(byte code) => code switch

@@ -36,10 +36,6 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     /// test sessions, HTTP): the default of <c>ChannelsOptions.MaxOutgoingMessages</c>.</summary>
     public const int DefaultMaxLayerMessages = 8192;
 
-    /// <summary>An emptied event queue up to this capacity is kept for the next event (a consumer that keeps up with its
-    /// messages empties it after each one); a larger one, a burst's, is let go.</summary>
-    private const int KeptQueueCapacity = 8;
-
     private static readonly ContextCallback s_process = static state => ((ConsumerInbox)state!)._owner.Process();
 
     private readonly ConsumerBase _owner;
@@ -52,7 +48,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     private readonly int _maxLayerMessages;
     private Action? _onBudgetRoom;
 
-    // Everything below is guarded by lock (this). The event queue is made with the first event (and let go after a burst).
+    // Everything below is guarded by lock (this). The event queue is rented with the first event and returned when it empties.
     private Queue<ConsumerEvent>? _events;
     private int _clientCount;
     private int _layerCount;
@@ -144,9 +140,10 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
             if (_events is { Count: > 0 } events)
             {
                 e = events.Dequeue();
-                if (events.Count == 0 && events.EnsureCapacity(0) > KeptQueueCapacity)
+                if (events.Count == 0)
                 {
-                    _events = null; // A burst's queue is let go; a small one is kept, not made again per message.
+                    _events = null;
+                    EventQueuePool.Return(events); // Kept for the next inbox that needs one: an idle connection holds none.
                 }
 
                 if (e.IsFromLayer)
@@ -699,7 +696,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
 
     private void EnqueueLocked(ConsumerEvent e)
     {
-        (_events ??= new Queue<ConsumerEvent>()).Enqueue(e);
+        (_events ??= EventQueuePool.Rent()).Enqueue(e);
         if (e.IsFromLayer)
         {
             _layerCount++;

@@ -22,6 +22,7 @@ namespace Channels.Net.Layers.InMemory;
 public sealed partial class InMemoryChannelLayer : IChannelLayer, IListeningChannelLayer
 {
     private readonly ConcurrentDictionary<string, ChannelQueue> _channels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ChannelQueue>.AlternateLookup<ReadOnlySpan<char>> _channelsBySpan;
     private readonly Dictionary<string, InMemoryGroup> _groups = new(StringComparer.Ordinal);
     private readonly Lock _groupLock = new();
     private readonly ChannelCapacities _capacities;
@@ -57,6 +58,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer, IListeningChan
         _expiryTicks = ToTicks(options.Expiry);
         _groupExpiryTicks = ToTicks(options.GroupExpiry);
         var sweepEvery = TimeSpan.FromTicks(Math.Clamp(options.Expiry.Ticks / 2, TimeSpan.TicksPerSecond, 10 * TimeSpan.TicksPerSecond));
+        _channelsBySpan = _channels.GetAlternateLookup<ReadOnlySpan<char>>();
         _sweeper = _time.CreateTimer(static state => ((InMemoryChannelLayer)state!).Sweep(), this, sweepEvery, sweepEvery);
     }
 
@@ -97,6 +99,19 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer, IListeningChan
                     return ValueTask.CompletedTask;
             }
         }
+    }
+
+    /// <summary>The name of an existing channel, as the string the layer holds, found from its characters without
+    /// making a string (the Redis layer resolves the channel names a message from Redis lists this way).</summary>
+    internal bool TryGetChannelName(ReadOnlySpan<char> name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? channel)
+    {
+        if (_channelsBySpan.TryGetValue(name, out channel, out _))
+        {
+            return true;
+        }
+
+        channel = null;
+        return false;
     }
 
     /// <summary>
