@@ -6,7 +6,7 @@ namespace Channels.Net.Redis.Receiving;
 
 /// <summary>
 /// The one reader per process and host of this layer's process-local keys (<c>{prefix}{name}.{client}!</c>):
-/// on a dedicated connection, <c>BZMPOP timeout n keys… MIN COUNT 128</c> pops up to 128 messages of
+/// on a dedicated connection and a thread of its own (<see cref="PumpThread"/>: its pops never wait in the thread pool), <c>BZMPOP timeout n keys… MIN COUNT 128</c> pops up to 128 messages of
 /// one key in one blocking request (Redis 7 and later; older servers get <c>BZPOPMIN</c>, then
 /// non-blocking <c>ZPOPMIN key 128</c> while messages keep coming). Each message is handed to
 /// <see cref="_deliver"/> for the local channels it names, in score order, by a second loop (the hand-over):
@@ -74,7 +74,7 @@ internal sealed class ReceivePump : IAsyncDisposable
             if (_loop is null)
             {
                 _handOverLoop = Task.Run(HandOverLoopAsync);
-                _loop = Task.Run(RunAsync);
+                _loop = PumpThread.Run($"channels.net pump {_shard.Host}", RunAsync);
             }
         }
     }
@@ -126,7 +126,7 @@ internal sealed class ReceivePump : IAsyncDisposable
                     _shard.ReturnBlocking(held);
                 }
 
-                _blocking ??= await _shard.RentBlockingAsync().ConfigureAwait(false);
+                _blocking ??= await _shard.RentBlockingAsync().ConfigureAwait(true);
                 if (!ReferenceEquals(keys, Volatile.Read(ref _keys)))
                 {
                     keys = Volatile.Read(ref _keys);
@@ -142,19 +142,19 @@ internal sealed class ReceivePump : IAsyncDisposable
                     behind |= keys[i].IsBehind;
                 }
 
-                await WaitForRoomAsync().ConfigureAwait(false);
+                await WaitForRoomAsync().ConfigureAwait(true);
                 var database = _shard.Database(_blocking);
                 if (_noBzmpop)
                 {
-                    await PopLegacyAsync(database, keys, ended, block: !behind).ConfigureAwait(false);
+                    await PopLegacyAsync(database, keys, ended, block: !behind).ConfigureAwait(true);
                 }
                 else if (behind)
                 {
-                    await PopAsync(database, "ZMPOP", pop, keys, ended, behind: true).ConfigureAwait(false);
+                    await PopAsync(database, "ZMPOP", pop, keys, ended, behind: true).ConfigureAwait(true);
                 }
                 else
                 {
-                    await PopAsync(database, "BZMPOP", blockingPop, keys, ended, behind: false).ConfigureAwait(false);
+                    await PopAsync(database, "BZMPOP", blockingPop, keys, ended, behind: false).ConfigureAwait(true);
                 }
 
                 if (_failing)
@@ -178,7 +178,7 @@ internal sealed class ReceivePump : IAsyncDisposable
                 RedisLog.PumpRetrying(_logger, _shard.Host.ToString(), ex.Message, (int)delay.TotalMilliseconds);
                 try
                 {
-                    await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+                    await Task.Delay(delay, _stop.Token).ConfigureAwait(true);
                 }
                 catch (OperationCanceledException)
                 {
@@ -193,10 +193,10 @@ internal sealed class ReceivePump : IAsyncDisposable
     /// <summary>One <c>BZMPOP</c> or <c>ZMPOP</c>: up to <see cref="BatchSize"/> messages of the first key that has any.</summary>
     private async Task PopAsync(IDatabase database, string command, object[] arguments, LocalKey[] keys, long[] ended, bool behind)
     {
-        var result = await database.ExecuteAsync(command, arguments).ConfigureAwait(false);
+        var result = await database.ExecuteAsync(command, arguments).ConfigureAwait(true);
         if (result.IsNull)
         {
-            await HandOverAsync(new Popped(default, [], AllDrained(keys, ended)), wait: behind).ConfigureAwait(false); // Every key was empty.
+            await HandOverAsync(new Popped(default, [], AllDrained(keys, ended)), wait: behind).ConfigureAwait(true); // Every key was empty.
             return;
         }
 
@@ -212,7 +212,7 @@ internal sealed class ReceivePump : IAsyncDisposable
         }
 
         var drained = index >= 0 && entries.Length < BatchSize ? Drained(keys, ended, index) : null;
-        await HandOverAsync(new Popped(key, messages, drained), wait: behind && drained is not null).ConfigureAwait(false);
+        await HandOverAsync(new Popped(key, messages, drained), wait: behind && drained is not null).ConfigureAwait(true);
     }
 
     /// <summary>
@@ -225,7 +225,7 @@ internal sealed class ReceivePump : IAsyncDisposable
         {
             for (var i = 0; i < keys.Length; i++)
             {
-                await DrainAsync(database, keys, ended, i, keys[i].Key, wait: true).ConfigureAwait(false);
+                await DrainAsync(database, keys, ended, i, keys[i].Key, wait: true).ConfigureAwait(true);
             }
 
             return;
@@ -238,18 +238,18 @@ internal sealed class ReceivePump : IAsyncDisposable
         }
 
         arguments[^1] = _blockSeconds;
-        var result = await database.ExecuteAsync("BZPOPMIN", arguments).ConfigureAwait(false);
+        var result = await database.ExecuteAsync("BZPOPMIN", arguments).ConfigureAwait(true);
         if (result.IsNull)
         {
-            await HandOverAsync(new Popped(default, [], AllDrained(keys, ended)), wait: false).ConfigureAwait(false);
+            await HandOverAsync(new Popped(default, [], AllDrained(keys, ended)), wait: false).ConfigureAwait(true);
             return;
         }
 
         var popped = (RedisResult[])result!;
         var index = IndexOf(keys, (string)popped[0]!);
         var key = index >= 0 ? keys[index].Key : (RedisKey)(string)popped[0]!;
-        await HandOverAsync(new Popped(key, [((byte[])popped[1]!, (double)popped[2])], null), wait: false).ConfigureAwait(false);
-        await DrainAsync(database, keys, ended, index, key, wait: false).ConfigureAwait(false);
+        await HandOverAsync(new Popped(key, [((byte[])popped[1]!, (double)popped[2])], null), wait: false).ConfigureAwait(true);
+        await DrainAsync(database, keys, ended, index, key, wait: false).ConfigureAwait(true);
     }
 
     /// <summary>Takes what waits in <paramref name="key"/> in batches without blocking; marks it drained once empty
@@ -258,8 +258,8 @@ internal sealed class ReceivePump : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            await WaitForRoomAsync().ConfigureAwait(false);
-            var batch = await database.SortedSetPopAsync(key, BatchSize, Order.Ascending).ConfigureAwait(false);
+            await WaitForRoomAsync().ConfigureAwait(true);
+            var batch = await database.SortedSetPopAsync(key, BatchSize, Order.Ascending).ConfigureAwait(true);
             var messages = new (byte[] Member, double Score)[batch.Length];
             for (var i = 0; i < batch.Length; i++)
             {
@@ -267,7 +267,7 @@ internal sealed class ReceivePump : IAsyncDisposable
             }
 
             var last = batch.Length < BatchSize;
-            await HandOverAsync(new Popped(key, messages, last && index >= 0 ? Drained(keys, ended, index) : null), wait: wait && last).ConfigureAwait(false);
+            await HandOverAsync(new Popped(key, messages, last && index >= 0 ? Drained(keys, ended, index) : null), wait: wait && last).ConfigureAwait(true);
             if (last)
             {
                 return;
@@ -294,7 +294,7 @@ internal sealed class ReceivePump : IAsyncDisposable
 
         if (popped.Done is { } done)
         {
-            await done.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
+            await done.Task.WaitAsync(_stop.Token).ConfigureAwait(true);
         }
     }
 
@@ -310,7 +310,7 @@ internal sealed class ReceivePump : IAsyncDisposable
                 return;
             }
 
-            await room.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
+            await room.Task.WaitAsync(_stop.Token).ConfigureAwait(true);
         }
     }
 
