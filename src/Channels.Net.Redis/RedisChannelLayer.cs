@@ -488,7 +488,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
             members[i] = _serializer.SerializeGroupMember(body.Span, buckets[i].Channels);
             keys[first + i] = buckets[i].Key;
             arguments[i] = members[i].Memory;
-            arguments[n + i] = buckets[i].Capacity;
+            arguments[n + i] = buckets[i].GroupCapacity;
         }
 
         arguments[2 * n] = now;

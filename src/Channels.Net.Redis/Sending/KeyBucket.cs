@@ -31,6 +31,16 @@ internal sealed class KeyBucket
     /// <summary>The capacity of the first member (channels_redis's choice for the key).</summary>
     public int Capacity { get; }
 
+    /// <summary>
+    /// The capacity the group send's script checks the key against: <see cref="Capacity"/> for a plain channel's key;
+    /// for a process's key (<c>…!</c>, shared by all its local channels) <see cref="Capacity"/> per member the message
+    /// addresses. channels_redis checks such a key against one channel's capacity, so a process with 100 members in a
+    /// room was skipped whole once 100 group messages waited in its key — a burst faster than its receive pops for a
+    /// moment; here each local channel has its own capacity's worth, as documented for channels. A process that does
+    /// not read still holds a bounded backlog (capacity × members entries, dropped after the expiry).
+    /// </summary>
+    public int GroupCapacity => NonLocalName.Span is [.., (byte)'!'] ? (int)Math.Min(int.MaxValue, (long)Capacity * Math.Max(1, Channels.Count)) : Capacity;
+
     /// <summary>This layer's own key, when the members are its process-local channels.</summary>
     public LocalKey? Local { get; }
 

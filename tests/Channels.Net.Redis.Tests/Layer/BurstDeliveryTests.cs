@@ -106,6 +106,42 @@ public sealed class BurstDeliveryTests(RedisServer server) : IClassFixture<Redis
         }
     }
 
+    /// <summary>Our group sends check a process's key against the capacity per member the message addresses: with three
+    /// members of the group in one process that nobody reads, 300 group messages wait in its key and the next is skipped
+    /// (channels_redis would skip after 100); a direct send still sees one channel's capacity.</summary>
+    [Fact]
+    public async Task A_group_send_gives_each_local_member_of_a_process_key_its_own_capacity()
+    {
+        var prefix = $"burstgroupcap{Guid.NewGuid():N}";
+        await using var idle = new RedisChannelLayer(Options(prefix));
+        await using var sender = new RedisChannelLayer(Options(prefix));
+        var group = $"room{Guid.NewGuid():N}";
+        var channels = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            channels.Add(await idle.NewChannelAsync());
+            await sender.GroupAddAsync(group, channels[^1]);
+        }
+
+        for (var i = 0; i < 301; i++)
+        {
+            await sender.GroupSendAsync(group, Numbered(0, i));
+        }
+
+        await using var redis = await server.ConnectAsync();
+        Assert.Equal(300, await redis.GetDatabase().SortedSetLengthAsync($"{prefix}specific.{idle.ClientPrefix}!"));
+        var full = await Assert.ThrowsAsync<ChannelFullException>(async () => await sender.SendAsync(channels[0], Numbered(1, 0)));
+        Assert.Equal(100, full.Capacity);
+        // Each member, receiving (so draining), gets all 300 in order.
+        await Task.WhenAll(channels.Select(channel => Task.Run(async () =>
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                Assert.Equal(i, (await idle.ReceiveAsync(channel).AsTask().WaitAsync(TimeSpan.FromSeconds(10))).GetInt64("seq"));
+            }
+        })));
+    }
+
     /// <summary>A channel whose receiver does not read, in a process whose pump runs for others, holds its capacity in
     /// its in-process buffer and drops what comes beyond (logged), while a draining neighbour gets everything.</summary>
     [Fact]
