@@ -12,7 +12,7 @@ namespace Channels.Net.Benchmarks.Scenarios.Broadcast;
 /// </summary>
 internal static class BroadcastChart
 {
-    private const int Width = 1100, LabelWidth = 390, BarMax = 400, Row = 26, Top = 58, Bottom = 40;
+    private const int Width = 1240, LabelWidth = 470, BarMax = 400, Row = 26, Top = 58, Bottom = 40;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static void Write(string path, IReadOnlyList<CaseResult> results, string subtitle)
