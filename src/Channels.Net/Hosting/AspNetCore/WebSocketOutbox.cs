@@ -56,9 +56,6 @@ internal sealed class WebSocketOutbox
     /// <summary>Messages waiting (the one being written included).</summary>
     public int Count => _count;
 
-    /// <summary>The budget's message limit.</summary>
-    public int MaxMessages => _maxMessages;
-
     /// <summary>True while queued bytes are under the byte limit (read without the lock: the inbox asks under its own).</summary>
     public bool HasByteRoom => Volatile.Read(ref _bytes) < _maxBytes;
 
