@@ -97,15 +97,15 @@ internal sealed class LocalChannel
     public ChannelListener Listener { get; }
 
     /// <summary>
-    /// Takes the next message if one waits; otherwise returns null and hands the next one to <paramref name="listener"/>
+    /// Takes the next message if one waits; otherwise returns null and hands the next one to <see cref="Listener"/>
     /// when it comes, on the deliverer's thread. Throws the error the channel was closed with.
     /// </summary>
-    public ChannelMessage? ReceiveOrListen(ChannelListener listener, int room, CancellationToken cancellationToken)
+    public ChannelMessage? ReceiveOrListen(int room, CancellationToken cancellationToken)
     {
         while (true)
         {
             var queue = _queue;
-            var message = queue.TryDequeueOrWait(0, s_newWaiter, listener, out var waiter, out _, out var retired, cancellationToken, room);
+            var message = queue.TryDequeueOrWait(0, s_newWaiter, Listener, out var waiter, out _, out var retired, cancellationToken, room);
             if (message is not null || waiter is not null)
             {
                 return message;

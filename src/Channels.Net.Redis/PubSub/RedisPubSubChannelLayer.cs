@@ -156,7 +156,7 @@ public sealed class RedisPubSubChannelLayer : IChannelLayer, IListeningChannelLa
 
         try
         {
-            message = local.ReceiveOrListen(local.Listener, room, cancellationToken);
+            message = local.ReceiveOrListen(room, cancellationToken);
         }
         catch
         {

@@ -44,16 +44,7 @@ public sealed class BurstDeliveryTests(RedisServer server) : IClassFixture<Redis
         using var factory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Warning).AddProvider(logs));
         await using var receiver = new RedisChannelLayer(Options(prefix), factory);
         await using var other = new RedisChannelLayer(Options(prefix), factory);
-        var group = $"room{Guid.NewGuid():N}";
-
-        var channels = new string[Members];
-        for (var c = 0; c < Members; c++)
-        {
-            channels[c] = await receiver.NewChannelAsync();
-            await receiver.GroupAddAsync(group, channels[c]);
-        }
-
-        await RunBurstAsync(receiver, SendersOf(from, receiver, other), group, channels, logs);
+        await JoinAndBurstAsync(receiver, other, from, logs);
     }
 
     [Theory]
@@ -66,16 +57,7 @@ public sealed class BurstDeliveryTests(RedisServer server) : IClassFixture<Redis
         using var factory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Warning).AddProvider(logs));
         await using var receiver = new RedisPubSubChannelLayer(PubSubOptions(prefix), factory);
         await using var other = new RedisPubSubChannelLayer(PubSubOptions(prefix), factory);
-        var group = $"room{Guid.NewGuid():N}";
-
-        var channels = new string[Members];
-        for (var c = 0; c < Members; c++)
-        {
-            channels[c] = await receiver.NewChannelAsync();
-            await receiver.GroupAddAsync(group, channels[c]);
-        }
-
-        await RunBurstAsync(receiver, SendersOf(from, receiver, other), group, channels, logs);
+        await JoinAndBurstAsync(receiver, other, from, logs);
     }
 
     /// <summary>A process-local channel of a process that does not receive on its key is full after Capacity messages
@@ -175,6 +157,20 @@ public sealed class BurstDeliveryTests(RedisServer server) : IClassFixture<Redis
 
         var kept = await DrainAsync(receiver, idle, count, TimeSpan.FromMilliseconds(500));
         Assert.Equal(Enumerable.Range(0, 100), kept.Select(static m => m.Seq));
+    }
+
+    /// <summary>Makes <see cref="Members"/> channels of <paramref name="receiver"/> members of a new group, then runs the burst.</summary>
+    private static async Task JoinAndBurstAsync(IChannelLayer receiver, IChannelLayer other, From from, RecordingLoggerProvider logs)
+    {
+        var group = $"room{Guid.NewGuid():N}";
+        var channels = new string[Members];
+        for (var c = 0; c < Members; c++)
+        {
+            channels[c] = await receiver.NewChannelAsync();
+            await receiver.GroupAddAsync(group, channels[c]);
+        }
+
+        await RunBurstAsync(receiver, SendersOf(from, receiver, other), group, channels, logs);
     }
 
     private static IChannelLayer[] SendersOf(From from, IChannelLayer receiver, IChannelLayer other) =>

@@ -612,6 +612,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         _ = CloseQuietlyAsync(1008, "Client too slow: outgoing budget spent");
     }
 
+    /// <summary>Closes from the server's side (a slow client, the server stopping); a connection already gone is only logged.</summary>
     private async Task CloseQuietlyAsync(int code, string reason)
     {
         try
@@ -680,23 +681,8 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         _ = CancelQuietlyAsync();
     }
 
-    private async Task OnStoppingAsync()
-    {
-        try
-        {
-            if (TryRefuse(1001, StatusCodes.Status503ServiceUnavailable))
-            {
-                await CancelQuietlyAsync().ConfigureAwait(false);
-                return;
-            }
-
-            await CloseAsync(1001, "Server shutting down").ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsConnectionError(ex) || ex is InvalidOperationException or OperationCanceledException)
-        {
-            LogSendFailed(_logger, ex.Message);
-        }
-    }
+    private Task OnStoppingAsync() =>
+        TryRefuse(1001, StatusCodes.Status503ServiceUnavailable) ? CancelQuietlyAsync() : CloseQuietlyAsync(1001, "Server shutting down");
 
     private async Task CancelQuietlyAsync()
     {

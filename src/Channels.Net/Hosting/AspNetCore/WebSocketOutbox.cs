@@ -122,22 +122,20 @@ internal sealed class WebSocketOutbox
         }
     }
 
-    /// <summary>Drops what waits and every later send; sends waiting for room complete (dropped). Returns how many
-    /// messages were dropped (a write already on the socket is not counted).</summary>
-    public int Close()
+    /// <summary>Drops what waits and every later send; sends waiting for room complete (dropped). A write already on
+    /// the socket finishes.</summary>
+    public void Close()
     {
         Action? written;
         TaskCompletionSource? room;
-        int dropped;
         lock (this)
         {
             if (_closed)
             {
-                return 0;
+                return;
             }
 
             _closed = true;
-            dropped = _frames?.Count ?? 0;
             _frames?.Clear();
             _count = _inFlight ? 1 : 0;
             _bytes = _inFlight ? _inFlightBytes : 0;
@@ -148,7 +146,6 @@ internal sealed class WebSocketOutbox
 
         room?.TrySetResult();
         written?.Invoke();
-        return dropped;
     }
 
     private ValueTask SendAsync(Frame frame, CancellationToken cancellationToken)
@@ -173,7 +170,7 @@ internal sealed class WebSocketOutbox
                 (_frames ??= new Queue<Frame>()).Enqueue(frame);
                 _count++;
                 _bytes += frame.ByteCount;
-                if (_count >= _maxMessages || _bytes >= _maxBytes)
+                if (!UnderLimitsLocked)
                 {
                     MarkSpentLocked();
                 }
@@ -206,6 +203,9 @@ internal sealed class WebSocketOutbox
     /// <summary>Spent: a message waits and <paramref name="nextBytes"/> more would pass either limit (one message
     /// always fits an empty queue, however big).</summary>
     private bool IsSpentLocked(int nextBytes) => _count > 0 && (_count >= _maxMessages || _bytes + nextBytes > _maxBytes);
+
+    /// <summary>Fewer messages and bytes wait than the budget's limits: not spent, and a waiting sender may try again.</summary>
+    private bool UnderLimitsLocked => _count < _maxMessages && _bytes < _maxBytes;
 
     private void MarkSpentLocked()
     {
@@ -302,11 +302,11 @@ internal sealed class WebSocketOutbox
         }
         catch (Exception ex)
         {
-            // The connection is gone (or closed under the write): nothing more can be written.
+            // The connection is gone (or closed under the write): nothing more can be written. The failed write is
+            // gone too: nothing waits any more.
             lock (this)
             {
                 _inFlight = false;
-                _frames?.Clear();
                 _count = 0;
                 _bytes = 0;
             }
@@ -337,7 +337,7 @@ internal sealed class WebSocketOutbox
             _inFlight = false;
             _count--;
             _bytes -= byteCount;
-            if (_spentSince != 0 && _count < _maxMessages && _bytes < _maxBytes)
+            if (UnderLimitsLocked)
             {
                 _spentSince = 0;
             }
@@ -355,7 +355,7 @@ internal sealed class WebSocketOutbox
         var written = _whenWritten;
         _whenWritten = null;
         room = null;
-        if (_closed || (_count < _maxMessages && _bytes < _maxBytes))
+        if (_closed || UnderLimitsLocked)
         {
             room = _room;
             _room = null;
