@@ -638,6 +638,12 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
                     _ = RestoreAfterCancelAsync(shard, connection, key, pop);
                     throw;
                 }
+                catch (Exception) when (_disposed)
+                {
+                    // DisposeAsync closed the blocking connection under the pop, which took nothing.
+                    returned = true;
+                    throw new ObjectDisposedException(GetType().FullName);
+                }
                 catch (RedisServerException ex) when (_cluster && ClusterErrors.IsInFlux(ex) && ++refused < ClusterAttempts)
                 {
                     // The pop took nothing (its node lost the slot or turned replica): pop again where the slot is now.
@@ -701,6 +707,10 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
             }
 
             shard.ReturnBlocking(connection);
+        }
+        catch (Exception) when (_disposed && !pop.IsCompletedSuccessfully)
+        {
+            // The layer was disposed under the pop: its connection was closed and nothing was taken.
         }
         catch (Exception ex)
         {

@@ -28,4 +28,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(507, LogLevel.Warning, "Dropped a message for '{Channel}': it names a channel this process does not receive on.")]
     public static partial void ForeignChannel(ILogger logger, string channel);
+
+    [LoggerMessage(508, LogLevel.Debug, "The receive pump for {Host} could not be woken for a new key ({Reason}); it reads the key once its blocking pop times out.")]
+    public static partial void PumpWakeFailed(ILogger logger, string host, string reason);
 }

@@ -98,7 +98,8 @@ public sealed class RedisServer : IAsyncLifetime
     }
 
     /// <summary>A connection for inspecting keys in tests.</summary>
-    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port}");
+    public Task<ConnectionMultiplexer> ConnectAsync(bool allowAdmin = false) =>
+        ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port}" + (allowAdmin ? ",allowAdmin=true" : ""));
 
     /// <summary>A loopback port that was free a moment ago.</summary>
     public static int FreePort()

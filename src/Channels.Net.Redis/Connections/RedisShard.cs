@@ -67,6 +67,10 @@ internal sealed class RedisShard : IAsyncDisposable
         _options.AbortOnConnectFail = false;
         _options.ConnectTimeout = (int)connectTimeout.TotalMilliseconds;
         _options.BacklogPolicy = BacklogPolicy.FailFast;
+
+        // StackExchange.Redis refuses CLIENT without it (a client-side check; the server's ACLs still apply): the
+        // receive pump asks its blocking connection's CLIENT ID and wakes it with CLIENT UNBLOCK when a key is added.
+        _options.AllowAdmin = true;
         _options.ClientName = "channels.net." + client;
         _receiveClientName = "channels.net.receive." + client;
         _blockTimeout = blockTimeout;
@@ -195,6 +199,9 @@ internal sealed class RedisShard : IAsyncDisposable
 
         foreach (var connection in _allBlocking.Keys)
         {
+            // A blocking pop in flight ends now (it takes nothing once its client is gone), rather than holding
+            // the layer's disposal, and so the application's shutdown, for up to the blocking-pop timeout.
+            await connection.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
 

@@ -24,6 +24,8 @@ namespace Channels.Net.Redis.Receiving;
 /// overtaking one still in Redis or still waiting for the hand-over. While a key
 /// is behind (such a send may still be there), the pump pops without blocking (<c>ZMPOP</c>), so that an
 /// empty answer, and with it the switch, comes one round trip after the last of those sends.
+/// A key added while the pump is blocked (a channel made with a new prefix) wakes it with <c>CLIENT UNBLOCK</c>, so the
+/// next pop names the key at once rather than after the blocking-pop timeout (5 s by default).
 /// </remarks>
 internal sealed class ReceivePump : IAsyncDisposable
 {
@@ -49,11 +51,21 @@ internal sealed class ReceivePump : IAsyncDisposable
     private ConnectionMultiplexer? _blocking;
     private bool _noBzmpop;
 
+    /// <summary>The keys the pump's current (or next) pop names: stale while a key added since is not among them.</summary>
+    private volatile LocalKey[] _popping = [];
+
+    /// <summary>The blocking connection's client on the node the pops go to, while a blocking pop is in flight.</summary>
+    private volatile BlockedClient? _blocked;
+    private BlockedClient? _client;
+    private int _waking;
+    private readonly TimeSpan _blockTimeout;
+
     public ReceivePump(RedisShard shard, Action<RedisKey, ReadOnlyMemory<byte>, double> deliver, TimeSpan blockTimeout, ILogger logger)
     {
         _shard = shard;
         _deliver = deliver;
         _blockSeconds = Math.Max(1, (int)Math.Ceiling(blockTimeout.TotalSeconds));
+        _blockTimeout = TimeSpan.FromSeconds(_blockSeconds);
         _logger = logger;
     }
 
@@ -75,7 +87,65 @@ internal sealed class ReceivePump : IAsyncDisposable
             {
                 _handOverLoop = Task.Run(HandOverLoopAsync);
                 _loop = PumpThread.Run($"channels.net pump {_shard.Host}", RunAsync);
+                return;
             }
+        }
+
+        Wake();
+    }
+
+    /// <summary>
+    /// While the pump's pop does not name every key, ends its blocking pop (<c>CLIENT UNBLOCK</c>, which Redis answers as a
+    /// timeout: the keys it named were empty all along) until it pops again with them. Gives up after one blocking-pop
+    /// timeout, after which the pump has read the keys anyway.
+    /// </summary>
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _waking, 1) == 0)
+        {
+            _ = WakeAsync();
+        }
+    }
+
+    private async Task WakeAsync()
+    {
+        var deadline = Environment.TickCount64 + (long)_blockTimeout.TotalMilliseconds;
+        var done = false;
+        try
+        {
+            while (!_stop.IsCancellationRequested && Environment.TickCount64 < deadline)
+            {
+                if (ReferenceEquals(_popping, Volatile.Read(ref _keys)))
+                {
+                    done = true;
+                    break;
+                }
+
+                if (_blocked is { } blocked)
+                {
+                    var commands = await _shard.CommandsAsync().ConfigureAwait(false);
+                    await commands.Multiplexer.GetServer(blocked.EndPoint).ExecuteAsync("CLIENT", "UNBLOCK", blocked.Id).ConfigureAwait(false);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(2), _stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (!_stop.IsCancellationRequested)
+        {
+            RedisLog.PumpWakeFailed(_logger, _shard.Host.ToString(), ex.Message);
+        }
+        catch (Exception)
+        {
+            // Disposed.
+        }
+        finally
+        {
+            Volatile.Write(ref _waking, 0);
+        }
+
+        if (done && !ReferenceEquals(_popping, Volatile.Read(ref _keys)))
+        {
+            Wake(); // A key came while this wake-up was ending.
         }
     }
 
@@ -132,6 +202,7 @@ internal sealed class ReceivePump : IAsyncDisposable
                     keys = Volatile.Read(ref _keys);
                     (blockingPop, pop) = PopArguments(keys);
                     ended = new long[keys.Length];
+                    _popping = keys;
                 }
 
                 var behind = false;
@@ -144,17 +215,29 @@ internal sealed class ReceivePump : IAsyncDisposable
 
                 await WaitForRoomAsync().ConfigureAwait(true);
                 var database = _shard.Database(_blocking);
-                if (_noBzmpop)
+                if (!behind)
                 {
-                    await PopLegacyAsync(database, keys, ended, block: !behind).ConfigureAwait(true);
+                    _blocked = await BlockedClientAsync(_blocking, keys[0].Key).ConfigureAwait(true);
                 }
-                else if (behind)
+
+                try
                 {
-                    await PopAsync(database, "ZMPOP", pop, keys, ended, behind: true).ConfigureAwait(true);
+                    if (_noBzmpop)
+                    {
+                        await PopLegacyAsync(database, keys, ended, block: !behind).ConfigureAwait(true);
+                    }
+                    else if (behind)
+                    {
+                        await PopAsync(database, "ZMPOP", pop, keys, ended, behind: true).ConfigureAwait(true);
+                    }
+                    else
+                    {
+                        await PopAsync(database, "BZMPOP", blockingPop, keys, ended, behind: false).ConfigureAwait(true);
+                    }
                 }
-                else
+                finally
                 {
-                    await PopAsync(database, "BZMPOP", blockingPop, keys, ended, behind: false).ConfigureAwait(true);
+                    _blocked = null;
                 }
 
                 if (_failing)
@@ -188,6 +271,33 @@ internal sealed class ReceivePump : IAsyncDisposable
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }
+    }
+
+    /// <summary>
+    /// The client id of <paramref name="connection"/> on the node that holds <paramref name="key"/> (<c>CLIENT ID</c>, asked
+    /// once per connection and node), for <see cref="Wake"/>; null when the server refuses <c>CLIENT ID</c>.
+    /// </summary>
+    private async Task<BlockedClient?> BlockedClientAsync(ConnectionMultiplexer connection, RedisKey key)
+    {
+        var server = connection.GetServer(key);
+        if (_client is { } known && ReferenceEquals(known.Connection, connection) && Equals(known.EndPoint, server.EndPoint))
+        {
+            return known.Id < 0 ? null : known;
+        }
+
+        long id;
+        try
+        {
+            id = (long)await server.ExecuteAsync("CLIENT", "ID").ConfigureAwait(true);
+        }
+        catch (Exception ex) when (ex is RedisServerException or RedisCommandException)
+        {
+            RedisLog.PumpWakeFailed(_logger, _shard.Host.ToString(), ex.Message);
+            id = -1; // An ACL that forbids CLIENT: new keys are read once a pop times out.
+        }
+
+        _client = new BlockedClient(connection, server.EndPoint, id);
+        return id < 0 ? null : _client;
     }
 
     /// <summary>One <c>BZMPOP</c> or <c>ZMPOP</c>: up to <see cref="BatchSize"/> messages of the first key that has any.</summary>
@@ -380,6 +490,9 @@ internal sealed class ReceivePump : IAsyncDisposable
         /// <summary>Set once handed over, when the pump waits for it.</summary>
         public TaskCompletionSource? Done { get; set; }
     }
+
+    /// <summary>A blocking connection's client id on one node.</summary>
+    private sealed record BlockedClient(ConnectionMultiplexer Connection, System.Net.EndPoint EndPoint, long Id);
 
     /// <summary>The arguments of <c>BZMPOP timeout numkeys key… MIN COUNT n</c> and of <c>ZMPOP numkeys key… MIN COUNT n</c>.</summary>
     private (object[] Blocking, object[] NonBlocking) PopArguments(LocalKey[] keys)

@@ -110,14 +110,66 @@ public abstract class ReceivePumpTests(RedisServer server)
         }
     }
 
+    [Fact]
+    public async Task A_channel_of_a_new_prefix_is_read_at_once_while_the_pump_blocks()
+    {
+        // A pop timeout far longer than the wait below: the message can only come in time if the blocked pump is woken.
+        await using var receiver = NewLayer(NewPrefix("pumpwake"), blockingPopTimeout: LongPop);
+        await using var sender = NewLayer(receiver.Options.Prefix);
+        var first = await receiver.NewChannelAsync("first");
+        var waiting = receiver.ReceiveAsync(first).AsTask();
+        await WaitUntilBlockedAsync(receiver, 1);
+
+        var second = await receiver.NewChannelAsync("second");
+        var receiving = receiver.ReceiveAsync(second).AsTask();
+        await sender.SendAsync(second, Numbered(1));
+        Assert.Equal(1, (await receiving.WaitAsync(ShortWait)).GetInt64("seq"));
+
+        await sender.SendAsync(first, Numbered(2));
+        Assert.Equal(2, (await waiting.WaitAsync(ShortWait)).GetInt64("seq"));
+    }
+
+    [Fact]
+    public async Task Disposing_does_not_wait_for_blocking_pops_in_flight()
+    {
+        var layer = NewLayer(NewPrefix("pumpdispose"), blockingPopTimeout: LongPop);
+        var local = layer.ReceiveAsync(await layer.NewChannelAsync()).AsTask();
+        var plain = layer.ReceiveAsync($"work{Guid.NewGuid():N}").AsTask();
+        await WaitUntilBlockedAsync(layer, 2); // the pump and the plain receive
+
+        await layer.DisposeAsync().AsTask().WaitAsync(ShortWait);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => local.WaitAsync(ShortWait));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => plain.WaitAsync(ShortWait));
+    }
+
+    /// <summary>A blocking pop far longer than <see cref="ShortWait"/>.</summary>
+    private static readonly TimeSpan LongPop = TimeSpan.FromSeconds(60);
+
+    /// <summary>Far shorter than <see cref="LongPop"/>, far longer than a round trip on a loaded machine.</summary>
+    private static readonly TimeSpan ShortWait = TimeSpan.FromSeconds(15);
+
+    /// <summary>Waits until <paramref name="count"/> of <paramref name="layer"/>'s connections are blocked in a pop on the server.</summary>
+    private async Task WaitUntilBlockedAsync(RedisChannelLayer layer, int count)
+    {
+        await using var redis = await server.ConnectAsync(allowAdmin: true);
+        var admin = redis.GetServer(redis.GetEndPoints()[0]);
+        var deadline = DateTime.UtcNow + Wait;
+        while ((await admin.ClientListAsync()).Count(c => c.Name == "channels.net.receive." + layer.ClientPrefix && c.Flags.HasFlag(StackExchange.Redis.ClientFlags.Blocked)) < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the layer's pops never blocked");
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>A layer on the fixture's server; layers that share channels must share <paramref name="prefix"/>.</summary>
-    private RedisChannelLayer NewLayer(string prefix, int capacity = 100)
+    private RedisChannelLayer NewLayer(string prefix, int capacity = 100, TimeSpan? blockingPopTimeout = null)
     {
         var options = new RedisChannelLayerOptions
         {
             Prefix = prefix,
             Capacity = capacity,
-            BlockingPopTimeout = TimeSpan.FromSeconds(1),
+            BlockingPopTimeout = blockingPopTimeout ?? TimeSpan.FromSeconds(1),
         };
         options.Hosts.Add(RedisHost.FromAddress(server.Url));
         return new RedisChannelLayer(options);
