@@ -48,7 +48,9 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     private readonly int _maxLayerMessages;
     private Action? _onBudgetRoom;
 
-    // Everything below is guarded by lock (this). The event queue is rented with the first event and returned when it empties.
+    private readonly Lock _lock = new();
+
+    // Everything below is guarded by lock (_lock). The event queue is rented with the first event and returned when it empties.
     private Queue<ConsumerEvent>? _events;
     private int _clientCount;
     private int _layerCount;
@@ -135,7 +137,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     {
         var layerStep = LayerStep.None;
         var resumeReader = false;
-        lock (this)
+        lock (_lock)
         {
             if (_events is { Count: > 0 } events)
             {
@@ -197,7 +199,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
         _handlerEvent = e;
         handler.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReceived);
         bool start;
-        lock (this)
+        lock (_lock)
         {
             _handlerArmed = true;
             if (!handler.IsCompleted)
@@ -215,7 +217,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     /// <summary>The handler the loop waited for, once it completed (the loop then finishes it first).</summary>
     public bool TakeFinishedHandler(out Task handler, out ConsumerEvent e)
     {
-        lock (this)
+        lock (_lock)
         {
             if (_handler is null || _handlerArmed)
             {
@@ -235,7 +237,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     /// <summary>The loop handled a client event: a reader waiting for the connect event to be handled reads on.</summary>
     public void OnClientEventHandled()
     {
-        lock (this)
+        lock (_lock)
         {
             if (!_clientAwaitsConnect)
             {
@@ -252,7 +254,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     public bool TryPostClient(ConsumerEvent e)
     {
         bool start;
-        lock (this)
+        lock (_lock)
         {
             if (_completed)
             {
@@ -272,7 +274,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     public void Complete(Exception? error = null)
     {
         bool start, resumeReader;
-        lock (this)
+        lock (_lock)
         {
             if (_completed)
             {
@@ -297,7 +299,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     /// <summary>Completes once the client reader saw the disconnect (or failed), or at once when this inbox does not read the client.</summary>
     public Task WhenReaderEnds()
     {
-        lock (this)
+        lock (_lock)
         {
             if (_client is null || _clientEnded)
             {
@@ -311,7 +313,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     /// <summary>The consumer is done: nothing more is taken, and what the reader still gets is dropped.</summary>
     public void Detach()
     {
-        lock (this)
+        lock (_lock)
         {
             _completed = true;
             _detached = true;
@@ -356,7 +358,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
                 var pending = receive.AsTask();
                 _clientReceive = pending;
                 pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReceived);
-                lock (this)
+                lock (_lock)
                 {
                     _clientArmed = true;
                     if (!pending.IsCompleted)
@@ -394,7 +396,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
 
         bool start, readOn;
         TaskCompletionSource? ended = null;
-        lock (this)
+        lock (_lock)
         {
             if (_detached)
             {
@@ -441,7 +443,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     {
         TaskCompletionSource? ended;
         bool detached;
-        lock (this)
+        lock (_lock)
         {
             _clientEnded = true;
             ended = _readerEnded;
@@ -464,7 +466,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
         {
             LayerStep step;
             int room;
-            lock (this)
+            lock (_lock)
             {
                 if (_completed)
                 {
@@ -577,7 +579,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     private bool OnLayerMessageCore(ChannelMessage message)
     {
         bool start;
-        lock (this)
+        lock (_lock)
         {
             if (_completed)
             {
@@ -644,7 +646,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     private void OnBudgetRoom()
     {
         LayerStep step;
-        lock (this)
+        lock (_lock)
         {
             _watchingBudget = false;
             step = NextLayerStepLocked();
@@ -669,7 +671,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     {
         Task<WebSocketEvent>? client = null;
         var handled = false;
-        lock (this)
+        lock (_lock)
         {
             if (_handlerArmed && _handler!.IsCompleted)
             {

@@ -149,6 +149,15 @@ internal sealed record BurstResult(
 
     public int Warnings => (int)Delta(static s => s.Warnings);
 
+    /// <summary>Thread-pool work items run in the round, summed over the .NET servers.</summary>
+    public long WorkItems => Delta(static s => s.WorkItems);
+
+    /// <summary>Contended <c>lock</c> entries (Monitor) in the round, summed over the .NET servers.</summary>
+    public long LockContention => Delta(static s => s.LockContention);
+
+    /// <summary>Thread-pool threads at the end of the round, summed over the .NET servers.</summary>
+    public int PoolThreads => After.Sum(static s => s?.PoolThreads ?? 0);
+
     public string FirstWarning => After.FirstOrDefault(static s => s is { FirstWarning.Length: > 0 })?.FirstWarning ?? "";
 
     public RoundSample Sample => new(

@@ -23,8 +23,10 @@ internal sealed record BroadcastPrerequisites(RedisServerProcess? Redis, string?
 /// </summary>
 internal static class ThroughputScenario
 {
-    /// <summary>Untimed bursts per case before the measured ones.</summary>
-    public const int WarmupBursts = 2;
+    /// <summary>Untimed bursts per case before the measured ones: enough for a steady state. With 2, the measured rounds
+    /// still ran partly tier-0 JIT code of Channels.Net and the benchmark (SignalR is precompiled in the shared
+    /// framework), and deliveries/s kept rising round after round on 2 cores.</summary>
+    public const int WarmupBursts = 5;
 
     /// <summary>The room every case's clients join (c and d).</summary>
     internal const string RoomName = "bench";
@@ -125,7 +127,8 @@ internal static class ThroughputScenario
 
     private static string Describe(BurstResult b) =>
         $"{b.Delivered:N0}/{b.Expected:N0} delivered, last after {b.ElapsedMs:F0} ms = {Report.Rate(b.DeliveriesPerSecond)}/s; sends done after {b.SendMs:F0} ms; " +
-        $"server CPU {b.ServerCpu.TotalMilliseconds:F0} ms, redis CPU {b.RedisCpu.TotalMilliseconds:F0} ms, client CPU {b.ClientCpu.TotalMilliseconds:F0} ms" +
+        $"server CPU {b.ServerCpu.TotalMilliseconds:F0} ms, redis CPU {b.RedisCpu.TotalMilliseconds:F0} ms, client CPU {b.ClientCpu.TotalMilliseconds:F0} ms; " +
+        $"server work items {b.WorkItems:N0}, contended locks {b.LockContention:N0}, pool threads {b.PoolThreads}" +
         (b.Lost > 0 ? string.Create(CultureInfo.InvariantCulture, $"; LOST {b.Lost:N0} ({b.LostPercent:F2} %, {b.ShortClients} clients short)") : "") +
         (b.OutOfOrder > 0 ? $"; {b.OutOfOrder} out of order" : "") +
         (b.Warnings > 0 ? $"; {b.Warnings} server warnings" : "");

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Channels.Net.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Channels.Net.Hosting.AspNetCore;
@@ -580,7 +581,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
 
         // Made on the first send: a connection that is only ever sent to by broadcasts still gets one, but an
         // idle one holds none.
-        return _outbox ?? Interlocked.CompareExchange(ref _outbox, new WebSocketOutbox(socket, _options, TimeProvider.System, this), null) ?? _outbox;
+        return _outbox ?? Interlocked.CompareExchange(ref _outbox, new WebSocketOutbox(socket, (_http.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream, _options, TimeProvider.System, this), null) ?? _outbox;
     }
 
     void IOutboxOwner.OnWriteFailed(Exception ex)

@@ -23,13 +23,16 @@ namespace Channels.Net.Hosting.AspNetCore;
 internal sealed class WebSocketOutbox
 {
     private readonly WebSocket _socket;
+    private readonly CoalescingStream? _stream;
     private readonly int _maxMessages;
     private readonly long _maxBytes;
     private readonly TimeSpan _slowClientTimeout;
     private readonly TimeProvider _time;
     private readonly IOutboxOwner _owner;
 
-    // Guarded by lock (this).
+    private readonly Lock _lock = new();
+
+    // Guarded by lock (_lock).
     private Queue<Frame>? _frames;
     private long _bytes;
     private bool _writing;
@@ -43,9 +46,16 @@ internal sealed class WebSocketOutbox
     private int _inFlightBytes;
     private volatile int _count;
 
-    public WebSocketOutbox(WebSocket socket, ChannelsOptions options, TimeProvider time, IOutboxOwner owner)
+    /// <param name="socket">The connection's WebSocket.</param>
+    /// <param name="stream">The stream under <paramref name="socket"/> when it can hold writes back (frames of a burst then
+    /// leave in one socket write); null to write each frame at once.</param>
+    /// <param name="options">The budget and the slow-client timeout.</param>
+    /// <param name="time">The clock of the slow-client timeout.</param>
+    /// <param name="owner">Told about a slow client and a failed write.</param>
+    public WebSocketOutbox(WebSocket socket, CoalescingStream? stream, ChannelsOptions options, TimeProvider time, IOutboxOwner owner)
     {
         _socket = socket;
+        _stream = stream;
         _maxMessages = options.MaxOutgoingMessages;
         _maxBytes = options.MaxOutgoingBytes;
         _slowClientTimeout = options.SlowClientTimeout;
@@ -64,7 +74,7 @@ internal sealed class WebSocketOutbox
     {
         get
         {
-            lock (this)
+            lock (_lock)
             {
                 return _writing;
             }
@@ -84,7 +94,7 @@ internal sealed class WebSocketOutbox
     /// nothing is queued).</summary>
     public void WhenWritten(Action callback)
     {
-        lock (this)
+        lock (_lock)
         {
             if (_count > 0 && !_closed)
             {
@@ -101,7 +111,7 @@ internal sealed class WebSocketOutbox
     public async ValueTask<bool> DrainAsync(TimeSpan timeout)
     {
         Task drained;
-        lock (this)
+        lock (_lock)
         {
             if (!_writing)
             {
@@ -128,7 +138,7 @@ internal sealed class WebSocketOutbox
     {
         Action? written;
         TaskCompletionSource? room;
-        lock (this)
+        lock (_lock)
         {
             if (_closed)
             {
@@ -152,7 +162,7 @@ internal sealed class WebSocketOutbox
     {
         bool start;
         Task room;
-        lock (this)
+        lock (_lock)
         {
             if (_closed)
             {
@@ -229,7 +239,7 @@ internal sealed class WebSocketOutbox
     {
         int count;
         long bytes;
-        lock (this)
+        lock (_lock)
         {
             if (_closed || _spentSince == 0)
             {
@@ -251,26 +261,52 @@ internal sealed class WebSocketOutbox
         _owner.OnSlowClient(count, bytes);
     }
 
-    /// <summary>The one writer: writes the queue's head until the queue is empty, then ends (started again by the next send).</summary>
+    /// <summary>
+    /// The one writer: writes the queue's head until the queue is empty, then ends (started again by the next send).
+    /// While more frames wait behind the one it writes, the stream holds the write back, so a burst leaves in socket
+    /// writes of up to <see cref="CoalescingStream.MaxHeldBytes"/> rather than one per frame.
+    /// </summary>
     private async Task WriteAsync()
     {
         byte[]? buffer = null;
+        var held = false;
         try
         {
             while (true)
             {
                 Frame frame;
-                lock (this)
+                bool more;
+                bool flushOnly;
+                lock (_lock)
                 {
                     if (_frames is not { Count: > 0 } frames)
                     {
-                        EndWritingLocked();
-                        return;
-                    }
+                        if (!held)
+                        {
+                            EndWritingLocked();
+                            return;
+                        }
 
-                    frame = frames.Dequeue();
-                    _inFlight = true;
-                    _inFlightBytes = frame.ByteCount;
+                        frame = default;
+                        more = false;
+                        flushOnly = true;
+                    }
+                    else
+                    {
+                        flushOnly = false;
+                        frame = frames.Dequeue();
+                        more = frames.Count > 0;
+                        _inFlight = true;
+                        _inFlightBytes = frame.ByteCount;
+                    }
+                }
+
+                if (flushOnly)
+                {
+                    // The queue was dropped (Close) behind a held frame: send what is held.
+                    await _stream!.FlushHeldAsync().ConfigureAwait(false);
+                    held = false;
+                    continue;
                 }
 
                 ReadOnlyMemory<byte> payload;
@@ -296,6 +332,12 @@ internal sealed class WebSocketOutbox
                     type = WebSocketMessageType.Binary;
                 }
 
+                if (_stream is { } stream)
+                {
+                    stream.HoldWrites = more;
+                    held = more;
+                }
+
                 await _socket.SendAsync(payload, type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                 OnWritten(frame.ByteCount);
             }
@@ -304,7 +346,7 @@ internal sealed class WebSocketOutbox
         {
             // The connection is gone (or closed under the write): nothing more can be written. The failed write is
             // gone too: nothing waits any more.
-            lock (this)
+            lock (_lock)
             {
                 _inFlight = false;
                 _count = 0;
@@ -312,7 +354,7 @@ internal sealed class WebSocketOutbox
             }
 
             Close();
-            lock (this)
+            lock (_lock)
             {
                 EndWritingLocked();
             }
@@ -332,7 +374,7 @@ internal sealed class WebSocketOutbox
     {
         Action? written;
         TaskCompletionSource? room;
-        lock (this)
+        lock (_lock)
         {
             _inFlight = false;
             _count--;

@@ -31,7 +31,9 @@ internal sealed class ChannelQueue
     private ReceiveWaiter? _spareWaiter;
     private long _lastTaken = long.MinValue / 2;
 
-    // Guarded by lock (this): the room the listening receiver has left in its budget (0: none listens).
+    private readonly Lock _lock = new();
+
+    // Guarded by lock (_lock): the room the listening receiver has left in its budget (0: none listens).
     private int _listenerRoom;
 
     public ChannelQueue(string name, int capacity)
@@ -62,7 +64,7 @@ internal sealed class ChannelQueue
     public EnqueueResult TryEnqueue(ChannelMessage message, long now, long expiresAt, out bool expiredDropped, bool refuseIfExpired = false, int limitWhileDraining = 0)
     {
         ReceiveWaiter? waiter;
-        lock (this)
+        lock (_lock)
         {
             if (Retired)
             {
@@ -117,7 +119,7 @@ internal sealed class ChannelQueue
     /// waiter can be given anything.</summary>
     public ChannelMessage? TryDequeueOrWait(long now, Func<ChannelQueue, ReceiveWaiter> newWaiter, ILayerMessageReceiver? receiver, out ReceiveWaiter? waiter, out bool expiredDropped, out bool retired, CancellationToken cancellationToken = default, int listenerRoom = 0)
     {
-        lock (this)
+        lock (_lock)
         {
             if (receiver is not null)
             {
@@ -171,7 +173,7 @@ internal sealed class ChannelQueue
     /// <summary>The receiver stopped listening (its budget is spent): the channel's own capacity applies again.</summary>
     public void StopListening()
     {
-        lock (this)
+        lock (_lock)
         {
             _listenerRoom = 0;
         }
@@ -182,7 +184,7 @@ internal sealed class ChannelQueue
 
     public void CancelWaiter(ReceiveWaiter waiter, CancellationToken cancellationToken)
     {
-        lock (this)
+        lock (_lock)
         {
             if (!waiter.Linked)
             {
@@ -204,7 +206,7 @@ internal sealed class ChannelQueue
     /// bursts that come more often than the sweep reuse it.</summary>
     public void ReleaseIdleRing()
     {
-        lock (this)
+        lock (_lock)
         {
             if (_count > 0 || _items.Length <= ShrinkAbove)
             {
@@ -226,7 +228,7 @@ internal sealed class ChannelQueue
     /// <summary>Drops expired messages; true when any was dropped.</summary>
     public bool DropExpired(long now)
     {
-        lock (this)
+        lock (_lock)
         {
             return DropExpiredLocked(now);
         }
@@ -236,7 +238,7 @@ internal sealed class ChannelQueue
     /// and has checked the queue belongs to no group.</summary>
     public bool TryRetireIfIdle()
     {
-        lock (this)
+        lock (_lock)
         {
             if (_count == 0 && _firstWaiter is null)
             {
@@ -250,7 +252,7 @@ internal sealed class ChannelQueue
     /// <summary>Empties the queue; when nobody waits, also retires it. Returns true when retired.</summary>
     public bool Clear()
     {
-        lock (this)
+        lock (_lock)
         {
             Array.Clear(_items);
             _head = 0;
@@ -268,7 +270,7 @@ internal sealed class ChannelQueue
     public void Close(Exception error)
     {
         ReceiveWaiter? waiters;
-        lock (this)
+        lock (_lock)
         {
             Retired = true;
             Array.Clear(_items);
@@ -296,7 +298,7 @@ internal sealed class ChannelQueue
     {
         get
         {
-            lock (this)
+            lock (_lock)
             {
                 return _items.Length;
             }
@@ -307,7 +309,7 @@ internal sealed class ChannelQueue
     {
         get
         {
-            lock (this)
+            lock (_lock)
             {
                 return _count;
             }
