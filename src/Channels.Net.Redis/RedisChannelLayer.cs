@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Channels.Net.Internal;
 using Channels.Net.Layers;
 using Channels.Net.Layers.InMemory;
 using Channels.Net.Redis.Cluster;
@@ -178,7 +179,11 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
             return false; // A plain channel is popped from Redis by the receive itself.
         }
 
-        ChannelNames.RequireValidChannelName(channel);
+        if (!_local.HasChannel(channel))
+        {
+            ChannelNames.RequireValidChannelName(channel); // Checked once: the inbox listens again after every message.
+        }
+
         ThrowIfDisposed();
         StartReceivingLocal(channel);
         return ((IListeningChannelLayer)_local).TryReceiveOrListen(channel, receiver, room, cancellationToken, out message);
@@ -388,6 +393,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
             return;
         }
 
+        using var wakeUps = WorkItemBatch.Begin(); // The members' consumers are woken a few work items at a time.
         foreach (var bucket in buckets)
         {
             foreach (var member in bucket.ChannelNames)
@@ -733,6 +739,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
             return;
         }
 
+        using var wakeUps = WorkItemBatch.Begin(); // The targets' consumers are woken a few work items at a time.
         foreach (var target in targets)
         {
             if (!IsOwnLocalChannel(target))

@@ -1,3 +1,4 @@
+using Channels.Net.Internal;
 using Channels.Net.Layers;
 using Channels.Net.Layers.InMemory;
 using Channels.Net.Redis.Sharding;
@@ -624,6 +625,7 @@ public sealed class RedisPubSubChannelLayer : IChannelLayer, IListeningChannelLa
             return;
         }
 
+        using var wakeUps = WorkItemBatch.Begin(); // The members' consumers are woken a few work items at a time.
         foreach (var member in members!)
         {
             DeliverTo(member, message);

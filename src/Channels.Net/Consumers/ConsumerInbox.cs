@@ -1,3 +1,4 @@
+using Channels.Net.Internal;
 using Channels.Net.Layers;
 using Channels.Net.Layers.InMemory;
 
@@ -46,6 +47,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     private readonly Action? _onLayerReceived;
     private readonly IOutgoingBudget? _budget;
     private readonly int _maxLayerMessages;
+    private readonly bool _batchable;
     private Action? _onBudgetRoom;
 
     private readonly Lock _lock = new();
@@ -91,6 +93,7 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
         _onLayerReceived = layer is null ? null : OnLayerReceiveCompleted;
         _budget = client as IOutgoingBudget;
         _maxLayerMessages = _budget?.MaxMessages ?? DefaultMaxLayerMessages;
+        _batchable = owner is not SyncConsumer;
     }
 
     /// <summary>What the layer receive does next, decided under the lock.</summary>
@@ -722,10 +725,11 @@ internal sealed class ConsumerInbox : IThreadPoolWorkItem, ILayerMessageReceiver
     }
 
     /// <summary>Starts the loop on the thread pool (never on the caller's thread: that may be a socket's or a
-    /// layer's own, which a handler must not hold up).</summary>
+    /// layer's own, which a handler must not hold up); during a layer's fan-out, in the fan-out's
+    /// <see cref="WorkItemBatch"/> (not for a <see cref="SyncConsumer"/>, whose handlers may block).</summary>
     private void StartLoop(bool start)
     {
-        if (start)
+        if (start && !(_batchable && WorkItemBatch.TryAdd(this)))
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Channels.Net.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -328,6 +329,7 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer, IListeningChan
         var full = 0;
         var lapsed = false;
         string? firstFull = null;
+        using var wakeUps = WorkItemBatch.Begin(); // The members' consumers are woken a few work items at a time.
         foreach (var member in members)
         {
             if (member.JoinedAt <= lapsedBefore)
@@ -464,6 +466,9 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer, IListeningChan
 
     /// <summary>The queue of <paramref name="channel"/>, made on first use. A queue exists only for a valid
     /// name, so the name is checked only when no queue is found.</summary>
+    /// <summary>True when <paramref name="channel"/> has a queue here (its name was checked when the queue was made).</summary>
+    internal bool HasChannel(string channel) => _channels.ContainsKey(channel);
+
     private ChannelQueue GetOrCreateQueue(string channel)
     {
         if (channel is not null && _channels.TryGetValue(channel, out var queue))
