@@ -21,7 +21,7 @@ public static class ChannelsApplicationBuilderExtensions
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(application);
         // Before the WebSocket middleware: a burst of frames to one client leaves in one socket write (CoalescingStream).
-        app.Use(CoalescingUpgradeFeature.WrapAsync);
+        app.Use(CoalescingStream.WrapAsync);
         app.UseWebSockets();
         return app.UseMiddleware<ChannelsMiddleware>(new ChannelApplicationSet(application, ServesHttp(application, new HashSet<IChannelApplication>(ReferenceEqualityComparer.Instance)) ? application : null));
     }

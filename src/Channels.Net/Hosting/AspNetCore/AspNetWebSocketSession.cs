@@ -581,7 +581,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
 
         // Made on the first send: a connection that is only ever sent to by broadcasts still gets one, but an
         // idle one holds none.
-        return _outbox ?? Interlocked.CompareExchange(ref _outbox, new WebSocketOutbox(socket, (_http.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream, _options, TimeProvider.System, this), null) ?? _outbox;
+        return _outbox ?? Interlocked.CompareExchange(ref _outbox, new WebSocketOutbox(socket, _http.Features.Get<IHttpUpgradeFeature>() as CoalescingStream, _options, TimeProvider.System, this), null) ?? _outbox;
     }
 
     void IOutboxOwner.OnWriteFailed(Exception ex)

@@ -1,4 +1,6 @@
 using System.Buffers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Channels.Net.Hosting.AspNetCore;
 
@@ -6,34 +8,71 @@ namespace Channels.Net.Hosting.AspNetCore;
 /// The upgraded connection's stream under the WebSocket, able to hold writes back so that a burst of frames leaves
 /// in one write: Kestrel's upgraded stream flushes every write (one socket send per frame), which under a burst
 /// costs more than the frames themselves. While <see cref="HoldWrites"/> is set (by the connection's one outbox
-/// writer, while more frames wait behind the one it writes), writes are copied into a buffer; the next write made
-/// without it, or <see cref="FlushHeldAsync"/>, sends what was held and that write together.
+/// writer, while more frames wait behind the one it writes), data frames are copied into a buffer; the next write
+/// made without it (or a control frame) sends what was held and that write together.
 /// </summary>
 /// <remarks>
-/// Every write keeps its order: a write that is not held (a ping or close frame of the WebSocket, say) first sends
-/// what is held. Writes are serialized here, so the outbox's <see cref="FlushHeldAsync"/> may run beside the
-/// WebSocket's own writes. At most <see cref="MaxHeldBytes"/> are held; the buffer is rented for a burst and
-/// returned when it is sent, so an idle connection holds none.
+/// <para>It is also the request's <see cref="IHttpUpgradeFeature"/> (one object per connection, not two): set by
+/// <see cref="WrapAsync"/> before ASP.NET Core's WebSocket middleware runs, which builds the WebSocket on the stream
+/// <see cref="UpgradeAsync"/> returns, this one, wrapping Kestrel's. HTTP/2 WebSockets (extended CONNECT) do not come
+/// through here and write each frame at once, as before.</para>
+/// <para>Every write keeps its order: a write that is not held first sends what is held. Control frames (close, ping,
+/// pong: opcode 8 and above in the frame's first byte; <c>ManagedWebSocket</c> writes each frame, header and payload,
+/// in one write) are never held, so a close frame written while the outbox holds frames back still leaves, after
+/// them. Nothing else writes here: every write comes from the WebSocket, under its one send lock. At most
+/// <see cref="MaxHeldBytes"/> are held; the buffer is rented for a burst and returned when it is sent, so an idle
+/// connection holds none.</para>
 /// </remarks>
-internal sealed class CoalescingStream(Stream inner) : Stream
+internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
 {
     /// <summary>Held bytes beyond which a held write is sent at once.</summary>
     public const int MaxHeldBytes = 32 * 1024;
 
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly IHttpUpgradeFeature? _upgrade;
+    private Stream _inner;
 
-    // Guarded by _writeLock.
+    // Written by one writer at a time (the WebSocket's send lock).
     private byte[]? _held;
     private int _heldCount;
+
+    /// <summary>A stream over <paramref name="inner"/> (tests).</summary>
+    public CoalescingStream(Stream inner) => _inner = inner;
+
+    private CoalescingStream(IHttpUpgradeFeature upgrade)
+    {
+        _upgrade = upgrade;
+        _inner = Null;
+    }
 
     /// <summary>Set while the writes that follow should wait for a later one (more frames are about to be written).</summary>
     public bool HoldWrites { get; set; }
 
-    public override bool CanRead => inner.CanRead;
+    /// <inheritdoc />
+    public bool IsUpgradableRequest => _upgrade?.IsUpgradableRequest ?? false;
+
+    /// <summary>Wraps the request's upgrade feature (a WebSocket request on HTTP/1.1 only), then calls the rest of the pipeline.</summary>
+    public static Task WrapAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade && upgrade is not CoalescingStream)
+        {
+            context.Features.Set<IHttpUpgradeFeature>(new CoalescingStream(upgrade));
+        }
+
+        return next(context);
+    }
+
+    /// <summary>Upgrades the connection and returns this stream over the upgraded one.</summary>
+    public async Task<Stream> UpgradeAsync()
+    {
+        _inner = await (_upgrade ?? throw new InvalidOperationException("Not an upgrade.")).UpgradeAsync().ConfigureAwait(false);
+        return this;
+    }
+
+    public override bool CanRead => _inner.CanRead;
 
     public override bool CanSeek => false;
 
-    public override bool CanWrite => inner.CanWrite;
+    public override bool CanWrite => _inner.CanWrite;
 
     public override long Length => throw new NotSupportedException();
 
@@ -44,46 +83,22 @@ internal sealed class CoalescingStream(Stream inner) : Stream
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        inner.ReadAsync(buffer, cancellationToken);
+        _inner.ReadAsync(buffer, cancellationToken);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
+        _inner.ReadAsync(buffer, offset, count, cancellationToken);
 
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (!_writeLock.Wait(0))
+        if (HoldWrites && !buffer.IsEmpty && !IsControlFrame(buffer.Span[0]) && _heldCount + buffer.Length <= MaxHeldBytes)
         {
-            return WriteContendedAsync(buffer, cancellationToken);
+            Hold(buffer.Span);
+            return ValueTask.CompletedTask;
         }
 
-        var release = true;
-        try
-        {
-            if (HoldWrites && _heldCount + buffer.Length <= MaxHeldBytes)
-            {
-                Hold(buffer.Span);
-                return ValueTask.CompletedTask;
-            }
-
-            var write = SendLocked(buffer, cancellationToken);
-            if (write.IsCompletedSuccessfully)
-            {
-                write.GetAwaiter().GetResult();
-                return ValueTask.CompletedTask;
-            }
-
-            release = false;
-            return ReleaseAfterAsync(write);
-        }
-        finally
-        {
-            if (release)
-            {
-                _writeLock.Release();
-            }
-        }
+        return Send(buffer, cancellationToken);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -92,24 +107,10 @@ internal sealed class CoalescingStream(Stream inner) : Stream
     public override void Write(byte[] buffer, int offset, int count) =>
         WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    /// <summary>Sends what is held (nothing to do when nothing is).</summary>
-    public async ValueTask FlushHeldAsync(CancellationToken cancellationToken = default)
-    {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await SendLocked(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await FlushHeldAsync(cancellationToken).ConfigureAwait(false);
-        await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await Send(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
@@ -121,7 +122,7 @@ internal sealed class CoalescingStream(Stream inner) : Stream
     public override async ValueTask DisposeAsync()
     {
         ReturnHeld();
-        await inner.DisposeAsync().ConfigureAwait(false);
+        await _inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -130,49 +131,21 @@ internal sealed class CoalescingStream(Stream inner) : Stream
         if (disposing)
         {
             ReturnHeld();
-            inner.Dispose();
+            _inner.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    private async ValueTask WriteContendedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (HoldWrites && _heldCount + buffer.Length <= MaxHeldBytes)
-            {
-                Hold(buffer.Span);
-                return;
-            }
-
-            await SendLocked(buffer, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private async ValueTask ReleaseAfterAsync(ValueTask write)
-    {
-        try
-        {
-            await write.ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    /// <summary>True for a WebSocket control frame's first byte (close, ping, pong: opcodes 8 to 15).</summary>
+    private static bool IsControlFrame(byte first) => (first & 0x08) != 0;
 
     /// <summary>Sends what is held and <paramref name="buffer"/>, in one write when they fit together.</summary>
-    private ValueTask SendLocked(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    private ValueTask Send(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         if (_heldCount == 0)
         {
-            return buffer.IsEmpty ? ValueTask.CompletedTask : inner.WriteAsync(buffer, cancellationToken);
+            return buffer.IsEmpty ? ValueTask.CompletedTask : _inner.WriteAsync(buffer, cancellationToken);
         }
 
         if (_heldCount + buffer.Length <= MaxHeldBytes)
@@ -193,7 +166,7 @@ internal sealed class CoalescingStream(Stream inner) : Stream
         _heldCount = 0;
         try
         {
-            await inner.WriteAsync(held.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+            await _inner.WriteAsync(held.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -202,7 +175,7 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
         if (!after.IsEmpty)
         {
-            await inner.WriteAsync(after, cancellationToken).ConfigureAwait(false);
+            await _inner.WriteAsync(after, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -229,26 +202,11 @@ internal sealed class CoalescingStream(Stream inner) : Stream
         _heldCount += bytes.Length;
     }
 
-    /// <summary>Lets the held buffer go on disposal, unless a write is using it (then the GC takes it).</summary>
+    /// <summary>Lets go of what is held on disposal (not back to the pool: an abort may dispose the stream while a write
+    /// still copies into it; the GC takes it).</summary>
     private void ReturnHeld()
     {
-        if (!_writeLock.Wait(0))
-        {
-            return;
-        }
-
-        try
-        {
-            if (_held is { } held)
-            {
-                _held = null;
-                _heldCount = 0;
-                ArrayPool<byte>.Shared.Return(held);
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        _held = null;
+        _heldCount = 0;
     }
 }

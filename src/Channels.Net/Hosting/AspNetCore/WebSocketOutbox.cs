@@ -264,49 +264,31 @@ internal sealed class WebSocketOutbox
     /// <summary>
     /// The one writer: writes the queue's head until the queue is empty, then ends (started again by the next send).
     /// While more frames wait behind the one it writes, the stream holds the write back, so a burst leaves in socket
-    /// writes of up to <see cref="CoalescingStream.MaxHeldBytes"/> rather than one per frame.
+    /// writes of up to <see cref="CoalescingStream.MaxHeldBytes"/> rather than one per frame. The last frame of the
+    /// queue is written without holding, which sends what was held; if <see cref="Close"/> dropped the queue behind a
+    /// held frame, the close frame that follows (never held) sends it.
     /// </summary>
     private async Task WriteAsync()
     {
         byte[]? buffer = null;
-        var held = false;
         try
         {
             while (true)
             {
                 Frame frame;
                 bool more;
-                bool flushOnly;
                 lock (_lock)
                 {
                     if (_frames is not { Count: > 0 } frames)
                     {
-                        if (!held)
-                        {
-                            EndWritingLocked();
-                            return;
-                        }
-
-                        frame = default;
-                        more = false;
-                        flushOnly = true;
+                        EndWritingLocked();
+                        return;
                     }
-                    else
-                    {
-                        flushOnly = false;
-                        frame = frames.Dequeue();
-                        more = frames.Count > 0;
-                        _inFlight = true;
-                        _inFlightBytes = frame.ByteCount;
-                    }
-                }
 
-                if (flushOnly)
-                {
-                    // The queue was dropped (Close) behind a held frame: send what is held.
-                    await _stream!.FlushHeldAsync().ConfigureAwait(false);
-                    held = false;
-                    continue;
+                    frame = frames.Dequeue();
+                    more = frames.Count > 0;
+                    _inFlight = true;
+                    _inFlightBytes = frame.ByteCount;
                 }
 
                 ReadOnlyMemory<byte> payload;
@@ -335,7 +317,6 @@ internal sealed class WebSocketOutbox
                 if (_stream is { } stream)
                 {
                     stream.HoldWrites = more;
-                    held = more;
                 }
 
                 await _socket.SendAsync(payload, type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
