@@ -432,7 +432,7 @@ public abstract partial class ConsumerBase
         }
         catch (Exception closeError)
         {
-            LogLeaveGroupsFailed(Logger, closeError, GetType().Name);
+            LogCloseFailed(Logger, closeError, GetType().Name);
         }
 
         OnClientGone(1011);
@@ -489,6 +489,9 @@ public abstract partial class ConsumerBase
 
     [LoggerMessage(102, LogLevel.Warning, "Consumer {Consumer} could not leave its groups.")]
     private static partial void LogLeaveGroupsFailed(ILogger logger, Exception exception, string consumer);
+
+    [LoggerMessage(105, LogLevel.Warning, "Consumer {Consumer} could not close its connection with 1011 after a failure.")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception, string consumer);
 
     [LoggerMessage(103, LogLevel.Debug, "Consumer {Consumer} stopped from '{EventType}'.")]
     private static partial void LogStopped(ILogger logger, string consumer, string eventType);

@@ -12,15 +12,15 @@ internal static partial class RoutingLog
 
     /// <summary>Information for a WebSocket; Debug for HTTP, where most requests (static files, APIs)
     /// legitimately pass through the channels router to the rest of the pipeline.</summary>
-    [LoggerMessage(EventId = 1, Message = "No route found for path {Path}.")]
+    [LoggerMessage(EventId = 400, Message = "No route found for path {Path}.")]
     public static partial void NoRouteFound(ILogger logger, LogLevel level, string path);
 
-    [LoggerMessage(2, LogLevel.Information, "No application configured for scope type {ScopeType}")]
+    [LoggerMessage(401, LogLevel.Information, "No application configured for scope type {ScopeType}")]
     public static partial void NoApplicationForScopeType(ILogger logger, string scopeType);
 
-    [LoggerMessage(3, LogLevel.Information, "No application configured for channel name {Channel}")]
+    [LoggerMessage(402, LogLevel.Information, "No application configured for channel name {Channel}")]
     public static partial void NoApplicationForChannel(ILogger logger, string channel);
 
-    [LoggerMessage(4, LogLevel.Warning, "ChannelNameRouter got a scope without a 'channel' key. Did you make sure it's only being used for 'channel' type messages?")]
+    [LoggerMessage(403, LogLevel.Warning, "ChannelNameRouter got a scope without a 'channel' key. Did you make sure it's only being used for 'channel' type messages?")]
     public static partial void ScopeWithoutChannel(ILogger logger);
 }

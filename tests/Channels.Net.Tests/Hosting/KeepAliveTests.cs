@@ -14,7 +14,9 @@ public sealed class KeepAliveTests
         options =>
         {
             options.KeepAliveInterval = TimeSpan.FromMilliseconds(200);
-            options.KeepAliveTimeout = TimeSpan.FromSeconds(1);
+            // 2 s, not 1: on a loaded 2-core machine a client's pong once took longer than 1 s. The idle period below
+            // (2.5 s) is still longer than the timeout, so a pong that never came would drop the connection.
+            options.KeepAliveTimeout = TimeSpan.FromSeconds(2);
         });
 
     [Fact]

@@ -28,17 +28,11 @@ internal sealed class EventHandlerTable
     private readonly Dictionary<string, EventHandler> _byName;
     private readonly ConcurrentDictionary<string, EventHandler?> _resolved = new(StringComparer.Ordinal);
 
-    private EventHandlerTable(Type consumerType, Dictionary<string, EventHandler> byType, Dictionary<string, EventHandler> byName)
+    private EventHandlerTable(Dictionary<string, EventHandler> byType, Dictionary<string, EventHandler> byName)
     {
-        ConsumerType = consumerType;
         _byType = byType;
         _byName = byName;
     }
-
-    public Type ConsumerType { get; }
-
-    /// <summary>The explicitly attributed event types.</summary>
-    public IReadOnlyCollection<string> AttributedTypes => _byType.Keys;
 
     /// <summary>The table of <paramref name="consumerType"/>, built on first use.</summary>
     /// <exception cref="InvalidOperationException">The consumer declares handlers wrongly (two for one type, a bad signature on an attributed method).</exception>
@@ -179,7 +173,7 @@ internal sealed class EventHandlerTable
             }
         }
 
-        return new EventHandlerTable(consumerType, byType, byName);
+        return new EventHandlerTable(byType, byName);
     }
 
     /// <summary>Compiles <c>(consumer, message, ct) =&gt; ((T)consumer).Method(bound message, ct)</c>; null when the

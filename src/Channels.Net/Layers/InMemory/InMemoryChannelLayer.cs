@@ -555,9 +555,9 @@ public sealed partial class InMemoryChannelLayer : IChannelLayer, IListeningChan
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    [LoggerMessage(1, LogLevel.Warning, "group_send to '{Group}' skipped {Full} of {Members} member(s) whose channels are full (first: '{FirstFull}').")]
+    [LoggerMessage(10, LogLevel.Warning, "group_send to '{Group}' skipped {Full} of {Members} member(s) whose channels are full (first: '{FirstFull}').")]
     private static partial void LogGroupMembersFull(ILogger logger, string group, int full, int members, string firstFull);
 
-    [LoggerMessage(2, LogLevel.Debug, "A message on '{Channel}' expired unread; the channel left {Groups} group(s).")]
+    [LoggerMessage(11, LogLevel.Debug, "A message on '{Channel}' expired unread; the channel left {Groups} group(s).")]
     private static partial void LogExpiredLeftGroups(ILogger logger, string channel, int groups);
 }
