@@ -58,14 +58,12 @@ internal sealed class ReceivePump : IAsyncDisposable
     private volatile BlockedClient? _blocked;
     private BlockedClient? _client;
     private int _waking;
-    private readonly TimeSpan _blockTimeout;
 
     public ReceivePump(RedisShard shard, Action<RedisKey, ReadOnlyMemory<byte>, double> deliver, TimeSpan blockTimeout, ILogger logger)
     {
         _shard = shard;
         _deliver = deliver;
         _blockSeconds = Math.Max(1, (int)Math.Ceiling(blockTimeout.TotalSeconds));
-        _blockTimeout = TimeSpan.FromSeconds(_blockSeconds);
         _logger = logger;
     }
 
@@ -109,7 +107,7 @@ internal sealed class ReceivePump : IAsyncDisposable
 
     private async Task WakeAsync()
     {
-        var deadline = Environment.TickCount64 + (long)_blockTimeout.TotalMilliseconds;
+        var deadline = Environment.TickCount64 + (_blockSeconds * 1000L);
         var done = false;
         try
         {

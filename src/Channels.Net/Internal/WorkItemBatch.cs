@@ -15,33 +15,28 @@ namespace Channels.Net.Internal;
 /// <para>Usage: the deliverer wraps its fan-out in <c>using (WorkItemBatch.Begin()) { … }</c>; a nested
 /// <see cref="Begin"/> joins the batch already open on the thread.</para>
 /// </remarks>
-internal sealed class WorkItemBatch : IThreadPoolWorkItem
+internal sealed class WorkItemBatch
 {
     /// <summary>The fewest loops a work item of a batch runs (smaller batches are not split further).</summary>
     public const int MinPerItem = 16;
 
+    /// <summary>This thread's batch, reused: open between <see cref="Begin"/> and its scope's end.</summary>
     [ThreadStatic]
-    private static WorkItemBatch? t_open;
-
-    [ThreadStatic]
-    private static WorkItemBatch? t_spare;
+    private static WorkItemBatch? t_batch;
 
     private readonly List<IThreadPoolWorkItem> _loops = [];
-    private IThreadPoolWorkItem[]? _run;
-    private int _start;
-    private int _end;
+    private bool _open;
 
     /// <summary>Opens a batch on this thread (or joins the one already open); disposing the scope queues what it gathered.</summary>
     public static Scope Begin()
     {
-        if (t_open is not null)
+        var batch = t_batch ??= new WorkItemBatch();
+        if (batch._open)
         {
             return default;
         }
 
-        var batch = t_spare ?? new WorkItemBatch();
-        t_spare = null;
-        t_open = batch;
+        batch._open = true;
         return new Scope(batch);
     }
 
@@ -49,7 +44,7 @@ internal sealed class WorkItemBatch : IThreadPoolWorkItem
     /// open on this thread; false when none is (queue it yourself).</summary>
     public static bool TryAdd(IThreadPoolWorkItem loop)
     {
-        if (t_open is not { } batch)
+        if (t_batch is not { _open: true } batch)
         {
             return false;
         }
@@ -58,20 +53,10 @@ internal sealed class WorkItemBatch : IThreadPoolWorkItem
         return true;
     }
 
-    /// <summary>Runs the loops of one slice, one after another.</summary>
-    void IThreadPoolWorkItem.Execute()
-    {
-        var run = _run!;
-        for (var i = _start; i < _end; i++)
-        {
-            run[i].Execute(); // A consumer's loop catches what its handlers throw.
-        }
-    }
-
     /// <summary>Queues the gathered loops: one alone as itself, more in up to <see cref="Environment.ProcessorCount"/> slices.</summary>
     private void Close()
     {
-        t_open = null;
+        _open = false;
         var count = _loops.Count;
         if (count == 1)
         {
@@ -83,13 +68,23 @@ internal sealed class WorkItemBatch : IThreadPoolWorkItem
             var slices = Math.Clamp(count / MinPerItem, 1, Environment.ProcessorCount);
             for (var s = 0; s < slices; s++)
             {
-                var slice = new WorkItemBatch { _run = run, _start = (int)((long)count * s / slices), _end = (int)((long)count * (s + 1) / slices) };
-                ThreadPool.UnsafeQueueUserWorkItem(slice, preferLocal: false);
+                ThreadPool.UnsafeQueueUserWorkItem(new Slice(run, (int)((long)count * s / slices), (int)((long)count * (s + 1) / slices)), preferLocal: false);
             }
         }
 
         _loops.Clear();
-        t_spare = this;
+    }
+
+    /// <summary>One work item of a batch: runs its loops one after another.</summary>
+    private sealed class Slice(IThreadPoolWorkItem[] run, int start, int end) : IThreadPoolWorkItem
+    {
+        public void Execute()
+        {
+            for (var i = start; i < end; i++)
+            {
+                run[i].Execute(); // A consumer's loop catches what its handlers throw.
+            }
+        }
     }
 
     /// <summary>The open batch, closed (and queued) on dispose; a joined one does nothing.</summary>

@@ -119,18 +119,11 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    public override async ValueTask DisposeAsync()
-    {
-        ReturnHeld();
-        await _inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            ReturnHeld();
+            DropHeld();
             _inner.Dispose();
         }
 
@@ -204,7 +197,7 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
 
     /// <summary>Lets go of what is held on disposal (not back to the pool: an abort may dispose the stream while a write
     /// still copies into it; the GC takes it).</summary>
-    private void ReturnHeld()
+    private void DropHeld()
     {
         _held = null;
         _heldCount = 0;
