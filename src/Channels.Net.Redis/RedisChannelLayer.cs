@@ -47,6 +47,10 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
     /// <summary>How often a command refused by a cluster in the middle of a slot move is tried (over about 0.6 s).</summary>
     private const int ClusterAttempts = 6;
 
+    /// <summary>The longest a copy of a group's members lives in Redis (seconds; the group expiry when shorter): a copy left
+    /// behind (a process that stopped) lapses within the hour, and a group's members are read again at least that often.</summary>
+    internal const long MemberCopySeconds = 3600;
+
     private readonly RedisShard[] _shards;
     private readonly bool _cluster;
     private readonly bool[] _modeChecked;
@@ -60,6 +64,9 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
     private readonly LocalKeys _localKeys;
     private readonly GroupSendPlanner _planner;
     private readonly GroupMemberCache _knownMembers = new();
+    private readonly long _memberCopySeconds;
+    private volatile bool _noMemberCopies;
+    private long _memberCopies;
     private readonly Utf8NameLookup _localNames;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -79,6 +86,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         _prefix = options.Prefix;
         _expirySeconds = (long)options.Expiry.TotalSeconds;
         _groupExpirySeconds = (long)options.GroupExpiry.TotalSeconds;
+        _memberCopySeconds = Math.Clamp(_groupExpirySeconds, 1, MemberCopySeconds);
         _capacities = new ChannelCapacities(options.Capacity, options.ChannelCapacity);
         _serializer = new ChannelsRedisSerializer(MessageCiphers.Create(options, _logger));
         var hosts = options.Hosts.Count == 0 ? [RedisHost.Default] : options.Hosts.ToArray();
@@ -234,7 +242,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         ChannelNames.RequireValidChannelName(channel);
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
-        _knownMembers.Forget(group); // Its members change: the next send reads them instead of trying the old ones.
+        ForgetMembers(group); // Its members change: the next send reads them instead of trying the old ones.
         await RunAsync(GroupShard(group), db => db.ScriptEvaluateAsync(
             LuaScripts.GroupAdd,
             [GroupKey(group)],
@@ -248,7 +256,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         ChannelNames.RequireValidChannelName(channel);
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
-        _knownMembers.Forget(group);
+        ForgetMembers(group);
         await RunAsync(GroupShard(group), db => db.SortedSetRemoveAsync(GroupKey(group), channel)).ConfigureAwait(false);
     }
 
@@ -263,6 +271,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         var now = Now();
         var groupKey = GroupKey(group);
         var groupShard = GroupShardIndex(group);
+        GroupMembers? stale = null;
         if (!_cluster && _knownMembers.TryGet(group, out var known))
         {
             // One round trip while the group stays as it was: the script checks the members it is sent to.
@@ -271,19 +280,10 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
                 return;
             }
 
-            _knownMembers.Forget(group);
+            stale = _knownMembers.Forget(group);
         }
 
-        // Pipelined (one round trip, as channels_redis issues them): a Lua script costs more here,
-        // converting every member name to a table and back.
-        var members = await RunAsync(_shards[groupShard], db =>
-        {
-            var batch = db.CreateBatch();
-            var lapsed = batch.SortedSetRemoveRangeByScoreAsync(groupKey, 0, Cutoff(now, _groupExpirySeconds));
-            var range = batch.SortedSetRangeByRankAsync(groupKey);
-            batch.Execute();
-            return BothAsync(lapsed, range);
-        }).ConfigureAwait(false);
+        var (members, copy) = await ReadMembersAsync(groupKey, groupShard, now, stale?.Copy).ConfigureAwait(false);
         if (members.Length == 0)
         {
             return;
@@ -291,14 +291,19 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
 
         // One message per channel key, naming every member channel stored under it (channels_redis's bucketing).
         var buckets = _planner.Plan(members);
+        if (!_cluster && buckets.Count > 0 && buckets.TrueForAll(b => b.ShardIndex == groupShard) && members.Length <= GroupMemberCache.MaxGroupSize)
+        {
+            // The next send checks them on the group's host, with its writes.
+            DeleteMemberCopy(groupShard, _knownMembers.Set(group, members, buckets, copy)?.Copy);
+        }
+        else
+        {
+            DeleteMemberCopy(groupShard, copy);
+        }
+
         if (buckets.Count == 0)
         {
             return;
-        }
-
-        if (!_cluster && buckets.TrueForAll(b => b.ShardIndex == groupShard))
-        {
-            _knownMembers.Set(group, members, buckets); // The next send checks them on the group's host, with its writes.
         }
 
         // The message as every key's member starts, written once (this also refuses a message Redis could not carry).
@@ -336,6 +341,93 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
     }
 
     /// <summary>
+    /// Reads a group's members for a send, dropping lapsed ones first as channels_redis does. Outside a cluster, on
+    /// Redis 7 and later, the read also keeps a copy of them under a key of this layer's own (deleting
+    /// <paramref name="previousCopy"/>), which the next sends check the group against; returns the copy's key, or null when
+    /// none was made.
+    /// </summary>
+    private async ValueTask<(RedisValue[] Members, RedisKey? Copy)> ReadMembersAsync(string groupKey, int groupShard, double now, RedisKey? previousCopy)
+    {
+        var cutoff = Cutoff(now, _groupExpirySeconds);
+        if (!_cluster && !_noMemberCopies)
+        {
+            RedisKey copy = $"{groupKey}:copy.{ClientPrefix}.{Interlocked.Increment(ref _memberCopies)}";
+            try
+            {
+                var read = await RunAsync(_shards[groupShard], db => db.ScriptEvaluateAsync(
+                    LuaScripts.ReadMembersKeepingCopy,
+                    [groupKey, copy, previousCopy ?? copy],
+                    [cutoff, _memberCopySeconds])).ConfigureAwait(false);
+                var members = (RedisValue[])read!;
+                return (members, members.Length == 0 ? null : (RedisKey?)copy);
+            }
+            catch (RedisServerException ex) when (IsMissingCommand(ex))
+            {
+                StopMemberCopies(_shards[groupShard], ex); // Redis before 7.0, or an ACL that refuses ZRANGESTORE.
+            }
+        }
+
+        DeleteMemberCopy(groupShard, previousCopy);
+
+        // Pipelined (one round trip, as channels_redis issues them): a Lua script costs more here,
+        // converting every member name to a table and back.
+        var plain = await RunAsync(_shards[groupShard], db =>
+        {
+            var batch = db.CreateBatch();
+            var lapsed = batch.SortedSetRemoveRangeByScoreAsync(groupKey, 0, cutoff);
+            var range = batch.SortedSetRangeByRankAsync(groupKey);
+            batch.Execute();
+            return BothAsync(lapsed, range);
+        }).ConfigureAwait(false);
+        return (plain, null);
+    }
+
+    /// <summary>True when Redis refused a script because it lacks a command the script calls (or an ACL denies it).</summary>
+    private static bool IsMissingCommand(RedisServerException ex) =>
+        ex.Message.Contains("unknown command", StringComparison.OrdinalIgnoreCase)
+        || ex.Message.Contains("unknown Redis command", StringComparison.OrdinalIgnoreCase)
+        || ex.Message.Contains("can't run this command", StringComparison.Ordinal)
+        || ex.Message.Contains("NOPERM", StringComparison.Ordinal);
+
+    /// <summary>From now on, group sends read and check members without copies (logged once).</summary>
+    private void StopMemberCopies(RedisShard shard, RedisServerException ex)
+    {
+        if (!_noMemberCopies)
+        {
+            _noMemberCopies = true;
+            RedisLog.NoMemberCopies(_logger, shard.Host.ToString(), ex.Message);
+        }
+    }
+
+    /// <summary>Forgets a group's remembered members, and deletes their copy in Redis.</summary>
+    private void ForgetMembers(string group) => DeleteMemberCopy(GroupShardIndex(group), _knownMembers.Forget(group)?.Copy);
+
+    /// <summary>
+    /// Deletes a copy of a group's members that no send will check any more, without waiting (a copy that cannot be
+    /// deleted now lapses with its time to live, <see cref="MemberCopySeconds"/> at most).
+    /// </summary>
+    private void DeleteMemberCopy(int shardIndex, RedisKey? copy)
+    {
+        if (copy is { } key && !_disposed)
+        {
+            _ = DeleteMemberCopyAsync(_shards[shardIndex], key);
+        }
+    }
+
+    private static async Task DeleteMemberCopyAsync(RedisShard shard, RedisKey copy)
+    {
+        try
+        {
+            var database = await shard.CommandsAsync().ConfigureAwait(false);
+            await database.KeyDeleteAsync(copy, CommandFlags.FireAndForget).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisShard.IsUnavailable(ex) || ex is ObjectDisposedException)
+        {
+            // Lapses with its time to live.
+        }
+    }
+
+    /// <summary>
     /// A group send to the members this layer last read (<see cref="GroupMemberCache"/>): one script on the group's
     /// host drops lapsed members, checks that the rest are exactly <paramref name="known"/>, and only then writes; the
     /// in-process members get the message once that check passed. False when the members changed (nothing sent).
@@ -347,8 +439,18 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         var (inProcess, throughRedis) = Split(buckets);
         using var body = new PooledBufferWriter();
         MessageCodec.EncodeGroupBody(message, body);
-        var check = new MembersCheck(groupKey, Cutoff(now, _groupExpirySeconds), known.Members.Length, known.Fingerprint);
-        var over = await SendToHostAsync(_shards[groupShard], throughRedis ?? [], body.WrittenMemory, now, check).ConfigureAwait(false);
+        var check = new MembersCheck(groupKey, Cutoff(now, _groupExpirySeconds), known.Members.Length, known.Fingerprint, known.Copy);
+        long over;
+        try
+        {
+            over = await SendToHostAsync(_shards[groupShard], throughRedis ?? [], body.WrittenMemory, now, check).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (known.Copy is not null && IsMissingCommand(ex))
+        {
+            StopMemberCopies(_shards[groupShard], ex); // An ACL that allows ZRANGESTORE but refuses ZINTERCARD.
+            return false;
+        }
+
         if (over < 0)
         {
             return false;
@@ -485,9 +587,10 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
     private async Task<long> SendToHostAsync(RedisShard shard, IReadOnlyList<KeyBucket> buckets, ReadOnlyMemory<byte> body, double now, MembersCheck? check = null)
     {
         var n = buckets.Count;
-        var first = check is null ? 0 : 1;
+        var copied = check is { Copy: not null };
+        var first = check is null ? 0 : copied ? 2 : 1;
         var keys = new RedisKey[first + n];
-        var arguments = new RedisValue[(2 * n) + (check is null ? 3 : 6)];
+        var arguments = new RedisValue[(2 * n) + (check is null ? 3 : copied ? 5 : 6)];
         var members = new RentedBytes[n];
         for (var i = 0; i < n; i++)
         {
@@ -505,7 +608,14 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
             keys[0] = c.GroupKey;
             arguments[(2 * n) + 3] = c.GroupCutoff;
             arguments[(2 * n) + 4] = c.Count;
-            arguments[(2 * n) + 5] = c.Fingerprint;
+            if (c.Copy is { } copy)
+            {
+                keys[1] = copy;
+            }
+            else
+            {
+                arguments[(2 * n) + 5] = c.Fingerprint;
+            }
         }
 
         foreach (var bucket in buckets)
@@ -516,7 +626,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         RedisResult result;
         try
         {
-            var script = check is null ? LuaScripts.GroupSend : LuaScripts.GroupSendToKnownMembers;
+            var script = check is null ? LuaScripts.GroupSend : copied ? LuaScripts.GroupSendToCopiedMembers : LuaScripts.GroupSendToKnownMembers;
             result = await RunAsync(shard, db => db.ScriptEvaluateAsync(script, keys, arguments)).ConfigureAwait(false);
         }
         finally
@@ -853,8 +963,9 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
     private static ChannelLayerUnavailableException Unavailable(RedisShard shard, Exception ex) =>
         new($"Redis at {shard.Host} is unavailable: {ex.Message}", ex);
 
-    /// <summary>What <see cref="LuaScripts.GroupSendToKnownMembers"/> checks before it writes.</summary>
-    private readonly record struct MembersCheck(string GroupKey, long GroupCutoff, int Count, string Fingerprint);
+    /// <summary>What <see cref="LuaScripts.GroupSendToCopiedMembers"/> (with <paramref name="Copy"/>) or
+    /// <see cref="LuaScripts.GroupSendToKnownMembers"/> (with <paramref name="Fingerprint"/>) checks before it writes.</summary>
+    private readonly record struct MembersCheck(string GroupKey, long GroupCutoff, int Count, string? Fingerprint, RedisKey? Copy);
 
     private int GroupShardIndex(string group) => ConsistentHash.Index(group, _shards.Length);
 

@@ -31,4 +31,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(508, LogLevel.Debug, "The receive pump for {Host} could not be woken for a new key ({Reason}); it reads the key once its blocking pop times out.")]
     public static partial void PumpWakeFailed(ILogger logger, string host, string reason);
+
+    [LoggerMessage(509, LogLevel.Information, "Redis at {Host} cannot keep copies of group members ({Reason}); group sends check remembered members in Lua instead (slower).")]
+    public static partial void NoMemberCopies(ILogger logger, string host, string reason);
 }

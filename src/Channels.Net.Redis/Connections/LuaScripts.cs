@@ -51,6 +51,39 @@ internal static class LuaScripts
         end
         """ + "\n" + GroupSendWrites;
 
+    /// <summary>
+    /// group_send with remembered members checked against this layer's copy of them (Redis 7 and later): KEYS[1] the
+    /// group key, KEYS[2] the copy (<see cref="ReadMembersKeepingCopy"/>), then the channel keys; ARGV as
+    /// <see cref="GroupSendToKnownMembers"/> without the fingerprint. The same check done by Redis's own set code
+    /// (ZCARD and ZINTERCARD, no member crossing into Lua): the group has the remembered count and every one of them is
+    /// in the copy, which holds exactly the remembered members (or nothing, once it expired). Returns -1 when the
+    /// members changed (nothing written), else how many keys were full.
+    /// </summary>
+    public const string GroupSendToCopiedMembers = """
+        local first = 3
+        local n = #KEYS - 2
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[2 * n + 4])
+        local count = redis.call('ZCARD', KEYS[1])
+        if count ~= tonumber(ARGV[2 * n + 5]) or redis.call('ZINTERCARD', 2, KEYS[1], KEYS[2]) ~= count then
+            return -1
+        end
+        """ + "\n" + GroupSendWrites;
+
+    /// <summary>
+    /// The members read for a group send (Redis 7 and later), with a copy kept for <see cref="GroupSendToCopiedMembers"/>:
+    /// KEYS[1] the group key, KEYS[2] a new copy key, KEYS[3] the previous copy (deleted); ARGV the group's cutoff and the
+    /// copy's time to live. Drops lapsed members as channels_redis's group_send does, copies the rest atomically with the
+    /// read, and returns them in rank order.
+    /// </summary>
+    public const string ReadMembersKeepingCopy = """
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+        redis.call('DEL', KEYS[3])
+        if redis.call('ZRANGESTORE', KEYS[2], KEYS[1], 0, -1) > 0 then
+            redis.call('EXPIRE', KEYS[2], ARGV[2])
+        end
+        return redis.call('ZRANGE', KEYS[2], 0, -1)
+        """;
+
     /// <summary>The writes of a group send: the n channel keys are KEYS[first .. first + n - 1].</summary>
     private const string GroupSendWrites = """
         local current_time = ARGV[2 * n + 1]

@@ -1,6 +1,8 @@
 using Channels.Net.Layers;
 using Channels.Net.Redis.Sending;
 using Channels.Net.Redis.Tests.Support;
+using Channels.Net.Tests.Shared;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using ConnectionMultiplexer = StackExchange.Redis.ConnectionMultiplexer;
 using RedisValue = StackExchange.Redis.RedisValue;
@@ -33,7 +35,7 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
         await using var monitor = await RedisMonitor.StartAsync(server.Port);
         await sender.GroupSendAsync(group, Numbered(0));
         var groupKey = $"{prefix}:group:{group}";
-        Assert.Equal(1, await monitor.RequestsAsync("zrange", groupKey)); // the first send reads the members
+        Assert.Equal(1, await monitor.ScriptCommandsAsync("zrangestore", groupKey)); // the first send reads the members
         await monitor.ClearAsync();
         for (var i = 1; i < 5; i++)
         {
@@ -42,6 +44,7 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
 
         Assert.Equal(4, await monitor.RequestsMentioningAsync(prefix)); // each later send is one request: the checked script
         Assert.Equal(4, await ScriptRequestsAsync(monitor, groupKey));
+        Assert.Equal(0, await monitor.ScriptCommandsAsync("zrangestore", groupKey)); // and does not read them
 
         foreach (var channel in channels)
         {
@@ -73,8 +76,8 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
         Assert.Equal(2, Seq(await members.ReceiveAsync(first).AsTask().WaitAsync(Wait)));
         Assert.Equal(2, Seq(await members.ReceiveAsync(late).AsTask().WaitAsync(Wait)));
         var groupKey = $"{prefix}:group:{group}";
-        Assert.Equal(1, await ScriptRequestsAsync(monitor, groupKey)); // the checked script, refused: the members changed ...
-        Assert.Equal(1, await monitor.RequestsAsync("zrange", groupKey)); // ... so the send read them again
+        Assert.Equal(2, await ScriptRequestsAsync(monitor, groupKey)); // the checked script, refused: the members changed ...
+        Assert.Equal(1, await monitor.ScriptCommandsAsync("zrangestore", groupKey)); // ... so the send read them again
     }
 
     [Fact]
@@ -145,6 +148,113 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_member_swapped_in_Redis_with_an_older_score_is_seen_by_the_next_send()
+    {
+        // What a Django process with a clock behind ours does: group_discard one member, group_add another, so the
+        // group keeps its size, and the new member's score sorts before the others.
+        var prefix = NewPrefix();
+        await using var sender = NewLayer(prefix);
+        await using var members = NewLayer(prefix);
+        var group = "room" + Guid.NewGuid().ToString("N");
+        var staying = "worker" + Guid.NewGuid().ToString("N");
+        var leaving = "worker" + Guid.NewGuid().ToString("N");
+        var joining = "worker" + Guid.NewGuid().ToString("N");
+        await members.GroupAddAsync(group, staying);
+        await members.GroupAddAsync(group, leaving);
+        await sender.GroupSendAsync(group, Numbered(1)); // remembers [staying, leaving]
+
+        await using var redis = await server.ConnectAsync();
+        var groupKey = $"{prefix}:group:{group}";
+        var oldest = (await redis.GetDatabase().SortedSetRangeByRankWithScoresAsync(groupKey))[0].Score;
+        await redis.GetDatabase().SortedSetRemoveAsync(groupKey, leaving);
+        await redis.GetDatabase().SortedSetAddAsync(groupKey, joining, oldest - 5);
+        await sender.GroupSendAsync(group, Numbered(2));
+        await members.SendAsync(leaving, Numbered(99));
+
+        Assert.Equal(1, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
+        Assert.Equal(2, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
+        Assert.Equal(1, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
+        Assert.Equal(99, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
+        Assert.Equal(2, Seq(await members.ReceiveAsync(joining).AsTask().WaitAsync(Wait)));
+    }
+
+    [Fact]
+    public async Task The_members_are_checked_against_one_copy_in_Redis_that_is_replaced_when_they_change_and_lapses()
+    {
+        var prefix = NewPrefix();
+        await using var sender = NewLayer(prefix);
+        await using var members = NewLayer(prefix);
+        var group = "room" + Guid.NewGuid().ToString("N");
+        await members.GroupAddAsync(group, "worker" + Guid.NewGuid().ToString("N"));
+        await sender.GroupSendAsync(group, Numbered(1));
+
+        await using var redis = await server.ConnectAsync(allowAdmin: true);
+        var groupKey = $"{prefix}:group:{group}";
+        var first = Assert.Single(await CopiesAsync(redis, groupKey));
+        Assert.StartsWith($"{groupKey}:copy.{sender.ClientPrefix}.", first, StringComparison.Ordinal);
+        Assert.Equal(
+            await redis.GetDatabase().SortedSetRangeByRankAsync(groupKey),
+            await redis.GetDatabase().SortedSetRangeByRankAsync(first));
+        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(first);
+        Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(100)); // the group expiry (100 s) caps it
+
+        // Changed elsewhere: the next send reads the members again, with a new copy, and deletes the old one.
+        await members.GroupAddAsync(group, "worker" + Guid.NewGuid().ToString("N"));
+        await sender.GroupSendAsync(group, Numbered(2));
+        var second = Assert.Single(await CopiesAsync(redis, groupKey));
+        Assert.NotEqual(first, second);
+        Assert.Equal(2, await redis.GetDatabase().SortedSetLengthAsync(second));
+
+        // Changed by this layer: it forgets the members and deletes their copy (without waiting for Redis).
+        await sender.GroupAddAsync(group, "worker" + Guid.NewGuid().ToString("N"));
+        await WaitUntilAsync(async () => (await CopiesAsync(redis, groupKey)).Length == 0);
+    }
+
+    [Theory]
+    [InlineData("-zrangestore", "-zintercard")] // as on Redis 6.0: neither command
+    [InlineData("+zrangestore", "-zintercard")] // as on Redis 6.2: the copy is made, the check cannot run
+    public async Task Without_the_commands_a_copy_needs_the_layer_logs_once_and_checks_in_Lua(string zrangestore, string zintercard)
+    {
+        await using var redis = await server.ConnectAsync(allowAdmin: true);
+        var user = "nocopy" + Guid.NewGuid().ToString("N")[..8];
+        await redis.GetDatabase().ExecuteAsync("ACL", "SETUSER", user, "on", ">secret", "~*", "&*", "+@all", zrangestore, zintercard);
+        try
+        {
+            var logs = new RecordingLoggerProvider();
+            using var factory = LoggerFactory.Create(builder => builder.AddProvider(logs));
+            var prefix = NewPrefix();
+            await using var sender = NewLayer(prefix, loggerFactory: factory, url: $"redis://{user}:secret@127.0.0.1:{server.Port}/0");
+            await using var members = NewLayer(prefix);
+            var group = "room" + Guid.NewGuid().ToString("N");
+            var staying = "worker" + Guid.NewGuid().ToString("N");
+            var leaving = "worker" + Guid.NewGuid().ToString("N");
+            var joining = "worker" + Guid.NewGuid().ToString("N");
+            await members.GroupAddAsync(group, staying);
+            await members.GroupAddAsync(group, leaving);
+            await sender.GroupSendAsync(group, Numbered(1));
+            await members.GroupDiscardAsync(group, leaving);
+            await members.GroupAddAsync(group, joining);
+            await sender.GroupSendAsync(group, Numbered(2));
+            await sender.GroupSendAsync(group, Numbered(3));
+
+            Assert.Single(logs.Entries, static e => e.EventId.Id == 509);
+            await WaitUntilAsync(async () => (await CopiesAsync(redis, $"{prefix}:group:{group}")).Length == 0);
+            Assert.Equal(1, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
+            foreach (var expected in new[] { 1, 2, 3 })
+            {
+                Assert.Equal(expected, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
+            }
+
+            Assert.Equal(2, Seq(await members.ReceiveAsync(joining).AsTask().WaitAsync(Wait)));
+            Assert.Equal(3, Seq(await members.ReceiveAsync(joining).AsTask().WaitAsync(Wait)));
+        }
+        finally
+        {
+            await redis.GetDatabase().ExecuteAsync("ACL", "DELUSER", user);
+        }
+    }
+
+    [Fact]
     public async Task The_fingerprint_is_the_one_Redis_computes_over_the_members()
     {
         RedisValue[] members = ["specific.abc!def", "chat-worker", "a.b_c-d!", "x"];
@@ -155,7 +265,7 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
         Assert.NotEqual(GroupMemberCache.Fingerprint(["ab", "c"]), GroupMemberCache.Fingerprint(["a", "bc"]));
     }
 
-    private RedisChannelLayer NewLayer(string prefix, TimeProvider? time = null)
+    private RedisChannelLayer NewLayer(string prefix, TimeProvider? time = null, ILoggerFactory? loggerFactory = null, string? url = null)
     {
         var options = new RedisChannelLayerOptions
         {
@@ -165,8 +275,25 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
             Expiry = TimeSpan.FromSeconds(1000),
             TimeProvider = time ?? TimeProvider.System,
         };
-        options.Hosts.Add(RedisHost.FromAddress(server.Url));
-        return new RedisChannelLayer(options);
+        options.Hosts.Add(RedisHost.FromAddress(url ?? server.Url));
+        return new RedisChannelLayer(options, loggerFactory);
+    }
+
+    /// <summary>The copies of <paramref name="groupKey"/>'s members that layers keep in Redis.</summary>
+    private static async Task<string[]> CopiesAsync(ConnectionMultiplexer redis, string groupKey)
+    {
+        var found = await redis.GetDatabase().ExecuteAsync("KEYS", groupKey + ":copy.*");
+        return [.. ((RedisValue[])found!).Select(static key => (string)key!)];
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>Scripts run naming <paramref name="key"/> (EVAL the first time a connection runs one, EVALSHA after).</summary>

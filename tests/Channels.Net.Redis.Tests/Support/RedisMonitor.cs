@@ -53,6 +53,19 @@ public sealed class RedisMonitor : IAsyncDisposable
             && l.Contains(quotedArgument, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// How many commands named <paramref name="command"/> scripts ran with <paramref name="argument"/> among their
+    /// arguments, once the server has been quiet for a moment.
+    /// </summary>
+    public async Task<int> ScriptCommandsAsync(string command, string argument)
+    {
+        await SettleAsync();
+        var quotedCommand = $"\"{command.ToLowerInvariant()}\"";
+        var quotedArgument = $"\"{argument}\"";
+        return _lines.Count(l => l.Contains(" lua] " + quotedCommand, StringComparison.OrdinalIgnoreCase)
+            && l.Contains(quotedArgument, StringComparison.Ordinal));
+    }
+
     /// <summary>How many requests (not Lua's commands) the server ran with an argument that contains
     /// <paramref name="part"/>, once the server has been quiet for a moment.</summary>
     public async Task<int> RequestsMentioningAsync(string part)
