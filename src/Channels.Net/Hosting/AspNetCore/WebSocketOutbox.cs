@@ -263,7 +263,7 @@ internal sealed class WebSocketOutbox
 
     /// <summary>
     /// The one writer: writes the queue's head until the queue is empty, then ends (started again by the next send).
-    /// While more frames wait behind the one it writes, the stream holds the write back, so a burst leaves in socket
+    /// While more frames wait behind the one it writes, the stream holds the frame back, so a burst leaves in socket
     /// writes of up to <see cref="CoalescingStream.MaxHeldBytes"/> rather than one per frame. The last frame of the
     /// queue is written without holding, which sends what was held; if <see cref="Close"/> dropped the queue behind a
     /// held frame, the close frame that follows (never held) sends it.
@@ -291,35 +291,34 @@ internal sealed class WebSocketOutbox
                     _inFlightBytes = frame.ByteCount;
                 }
 
-                ReadOnlyMemory<byte> payload;
-                WebSocketMessageType type;
-                if (frame.Text is { } text)
+                var type = frame.Text is null ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
+                if (_stream is { } stream)
                 {
-                    if (buffer is null || buffer.Length < frame.ByteCount)
-                    {
-                        if (buffer is not null)
-                        {
-                            ArrayPool<byte>.Shared.Return(buffer);
-                        }
-
-                        buffer = ArrayPool<byte>.Shared.Rent(Math.Max(frame.ByteCount, 256));
-                    }
-
-                    payload = buffer.AsMemory(0, Encoding.UTF8.GetBytes(text, buffer));
-                    type = WebSocketMessageType.Text;
+                    // Framed by the stream itself, straight into its held buffer (see CoalescingStream).
+                    ThrowIfCannotSend();
+                    await stream.WriteMessageAsync(type, frame.Text, frame.Bytes, frame.ByteCount, hold: more, CancellationToken.None).ConfigureAwait(false);
                 }
                 else
                 {
-                    payload = frame.Bytes;
-                    type = WebSocketMessageType.Binary;
+                    ReadOnlyMemory<byte> payload = frame.Bytes;
+                    if (frame.Text is { } text)
+                    {
+                        if (buffer is null || buffer.Length < frame.ByteCount)
+                        {
+                            if (buffer is not null)
+                            {
+                                ArrayPool<byte>.Shared.Return(buffer);
+                            }
+
+                            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(frame.ByteCount, 256));
+                        }
+
+                        payload = buffer.AsMemory(0, Encoding.UTF8.GetBytes(text, buffer));
+                    }
+
+                    await _socket.SendAsync(payload, type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                 }
 
-                if (_stream is { } stream)
-                {
-                    stream.HoldWrites = more;
-                }
-
-                await _socket.SendAsync(payload, type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                 OnWritten(frame.ByteCount);
             }
         }
@@ -348,6 +347,15 @@ internal sealed class WebSocketOutbox
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+        }
+    }
+
+    /// <summary>Refuses a write in the states in which <c>WebSocket.SendAsync</c> refuses one (aborted, closed, close sent).</summary>
+    private void ThrowIfCannotSend()
+    {
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            throw new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {_socket.State}: no message can be sent.");
         }
     }
 
