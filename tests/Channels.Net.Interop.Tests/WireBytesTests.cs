@@ -54,10 +54,17 @@ public sealed class WireBytesTests(InteropEnvironment env)
         await dotNet.GroupSendAsync(group, message);
         var after = UnixNow();
 
-        // Exactly the keys channels_redis uses: {prefix}{channel}, {prefix}{non-local name}, {prefix}:group:{group}.
+        // The keys channels_redis uses: {prefix}{channel}, {prefix}{non-local name}, {prefix}:group:{group}; besides them
+        // only the sender's own copy of the group's members (docs/redis.md), which no channels_redis command reads:
+        // {prefix}:group:{group}:copy.{sender}.{n}, a sorted set equal to the group, lapsing with it at the latest.
         var processKey = $"{prefix}specific.{python.ClientPrefix}!";
         var groupKey = $"{prefix}:group:{group}";
-        Assert.Equal(new[] { groupKey, processKey, prefix + "wire-worker" }.Order(StringComparer.Ordinal), env.KeysUnder(prefix));
+        var copyPrefix = $"{groupKey}:copy.{dotNet.ClientPrefix}.";
+        var keys = env.KeysUnder(prefix).ToList();
+        var copy = Assert.Single(keys, k => k.StartsWith(copyPrefix, StringComparison.Ordinal));
+        Assert.Equal(new[] { groupKey, processKey, prefix + "wire-worker" }.Order(StringComparer.Ordinal), keys.Where(k => k != copy));
+        Assert.Equal(await env.Inspect.SortedSetRangeByRankAsync(groupKey), await env.Inspect.SortedSetRangeByRankAsync(copy));
+        Assert.InRange((await env.Inspect.KeyTimeToLiveAsync(copy))!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(Math.Min(GroupExpiry, Channels.Net.Redis.RedisChannelLayer.MemberCopySeconds)));
         foreach (var key in new[] { groupKey, processKey, prefix + "wire-worker" })
         {
             Assert.Equal(RedisType.SortedSet, await env.Inspect.KeyTypeAsync(key));

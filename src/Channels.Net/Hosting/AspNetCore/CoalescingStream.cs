@@ -35,13 +35,17 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
     public const int MaxHeldBytes = 32 * 1024;
 
     private readonly IHttpUpgradeFeature? _upgrade;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private SemaphoreSlim? _writeLock;
     private Stream _inner;
 
-    // Guarded by _writeLock.
+    // Guarded by WriteLock.
     private byte[]? _held;
     private int _heldCount;
     private bool _closeWritten;
+
+    /// <summary>The lock of every write, made on the first (an idle connection that never wrote holds none).</summary>
+    private SemaphoreSlim WriteLock =>
+        _writeLock ?? Interlocked.CompareExchange(ref _writeLock, new SemaphoreSlim(1, 1), null) ?? _writeLock;
 
     /// <summary>A stream over <paramref name="inner"/> (tests).</summary>
     public CoalescingStream(Stream inner) => _inner = inner;
@@ -108,7 +112,7 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
     /// <exception cref="WebSocketException">The WebSocket already sent its close frame.</exception>
     public ValueTask WriteMessageAsync(WebSocketMessageType type, string? text, ReadOnlyMemory<byte> bytes, int byteCount, bool hold, CancellationToken cancellationToken)
     {
-        if (!_writeLock.Wait(0))
+        if (!WriteLock.Wait(0))
         {
             return WriteMessageWhenFreeAsync(type, text, bytes, byteCount, hold, cancellationToken);
         }
@@ -120,7 +124,7 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
     /// WebSocket directly), sent at once after what was held.</summary>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (!_writeLock.Wait(0))
+        if (!WriteLock.Wait(0))
         {
             return WriteWhenFreeAsync(buffer, cancellationToken);
         }
@@ -136,7 +140,7 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await Send(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
@@ -144,7 +148,7 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
         }
         finally
         {
-            _writeLock.Release();
+            WriteLock.Release();
         }
     }
 
@@ -257,13 +261,13 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
 
     private async ValueTask WriteMessageWhenFreeAsync(WebSocketMessageType type, string? text, ReadOnlyMemory<byte> bytes, int byteCount, bool hold, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         await ReleaseWhenDone(WriteMessageLocked(type, text, bytes, byteCount, hold, cancellationToken)).ConfigureAwait(false);
     }
 
     private async ValueTask WriteWhenFreeAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         await ReleaseWhenDone(WriteLocked(buffer, cancellationToken)).ConfigureAwait(false);
     }
 
@@ -278,7 +282,7 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
             }
             finally
             {
-                _writeLock.Release();
+                WriteLock.Release();
             }
 
             return ValueTask.CompletedTask;
@@ -295,7 +299,7 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
         }
         finally
         {
-            _writeLock.Release();
+            WriteLock.Release();
         }
     }
 
