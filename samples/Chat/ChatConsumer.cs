@@ -15,7 +15,7 @@ public sealed class ChatConsumer : AsyncWebsocketConsumer
 
     public override async Task ConnectAsync()
     {
-        room = (string)Scope.UrlRoute.Kwargs["room"];
+        room = Scope.UrlRoute.Get<string>("room");
         if (!ChannelNames.IsValidGroupName(room))
         {
             // The route's \w admits letters a group name cannot hold (non-ASCII), and names of 100+ characters: refuse (403).

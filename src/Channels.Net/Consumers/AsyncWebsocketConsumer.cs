@@ -15,7 +15,7 @@ namespace Channels.Net.Consumers;
 ///     string room = "";
 ///     public override async Task ConnectAsync()
 ///     {
-///         room = (string)Scope.UrlRoute.Kwargs["room"];
+///         room = Scope.UrlRoute.Get&lt;string&gt;("room");
 ///         await ChannelLayer.GroupAddAsync(room, ChannelName);
 ///         await AcceptAsync();
 ///     }

@@ -14,7 +14,7 @@ public sealed class ChatConsumer : AsyncWebsocketConsumer
 
     public override async Task ConnectAsync()
     {
-        room = (string)Scope.UrlRoute.Kwargs["room"];
+        room = Scope.UrlRoute.Get<string>("room");
         await ChannelLayer.GroupAddAsync(room, ChannelName);
         await AcceptAsync();
     }
