@@ -26,7 +26,7 @@ public static class ChannelsApplicationBuilderExtensions
         return app.UseMiddleware<ChannelsMiddleware>(new ChannelApplicationSet(application, ServesHttp(application, new HashSet<IChannelApplication>(ReferenceEqualityComparer.Instance)) ? application : null));
     }
 
-    /// <summary>True when a <c>ProtocolTypeRouter</c> with an <c>http</c> entry is reachable, directly or through middleware and routers.</summary>
+    /// <summary>True when a router that serves <c>http</c> scopes (<see cref="IScopeTypeRouter"/>, as <c>ProtocolTypeRouter</c>) is reachable, directly or through middleware and routers.</summary>
     private static bool ServesHttp(IChannelApplication application, HashSet<IChannelApplication> seen)
     {
         if (!seen.Add(application))
@@ -34,7 +34,7 @@ public static class ChannelsApplicationBuilderExtensions
             return false;
         }
 
-        if (application is Channels.Net.Routing.ProtocolTypeRouter router && router.ApplicationMapping.ContainsKey(ChannelScopeType.Http))
+        if (application is IScopeTypeRouter router && router.Serves(ChannelScopeType.Http))
         {
             return true;
         }

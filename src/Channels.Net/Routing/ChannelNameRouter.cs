@@ -16,7 +16,7 @@ namespace Channels.Net.Routing;
 /// rejected with 404 and logged as a warning. Names compare ordinally. Add every channel before the
 /// router serves; it is thread-safe from then on.</para>
 /// </remarks>
-public sealed class ChannelNameRouter : INestedChannelApplication, IEnumerable<KeyValuePair<string, IChannelApplication>>
+public sealed class ChannelNameRouter : IChannelNameRouter, IEnumerable<KeyValuePair<string, IChannelApplication>>
 {
     private const string NoChannelReason =
         "ChannelNameRouter got a scope without a 'channel' key. Did you make sure it's only being used for 'channel' type messages?";
@@ -40,6 +40,12 @@ public sealed class ChannelNameRouter : INestedChannelApplication, IEnumerable<K
 
     /// <inheritdoc />
     public IEnumerable<IChannelApplication> Applications => _map.View.Values;
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> ChannelNames => [.. _map.View.Keys];
+
+    /// <inheritdoc />
+    public bool Serves(string channel) => _map.View.ContainsKey(channel);
 
     /// <summary>Maps <paramref name="channel"/> to <paramref name="application"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="channel"/> is already mapped.</exception>

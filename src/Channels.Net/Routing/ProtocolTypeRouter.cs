@@ -21,7 +21,7 @@ namespace Channels.Net.Routing;
 /// <see cref="Microsoft.Extensions.Logging.ILogger{TCategoryName}"/> of <see cref="ChannelScope.RequestServices"/>.
 /// Types compare ordinally. Add every type before the router serves; it is thread-safe from then on.</para>
 /// </remarks>
-public sealed class ProtocolTypeRouter : INestedChannelApplication, IEnumerable<KeyValuePair<string, IChannelApplication>>
+public sealed class ProtocolTypeRouter : IScopeTypeRouter, IEnumerable<KeyValuePair<string, IChannelApplication>>
 {
     private readonly ApplicationMap _map = new("scope type");
 
@@ -42,6 +42,9 @@ public sealed class ProtocolTypeRouter : INestedChannelApplication, IEnumerable<
 
     /// <inheritdoc />
     public IEnumerable<IChannelApplication> Applications => _map.View.Values;
+
+    /// <inheritdoc />
+    public bool Serves(string scopeType) => _map.View.ContainsKey(scopeType);
 
     /// <summary>Maps <paramref name="scopeType"/> to <paramref name="application"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="scopeType"/> is already mapped.</exception>

@@ -202,6 +202,19 @@ public sealed class HttpConsumerTests
     }
 
     [Fact]
+    public async Task A_scope_type_router_of_the_applications_own_gets_http_requests_through_IScopeTypeRouter()
+    {
+        await using var host = await StartAsync(new HttpOnlyRouter(new URLRouter(Path("hello/<str:name>/", Consumer<HelloHttpConsumer>()))));
+        using var http = Client(host);
+
+        using var response = await http.GetAsync("hello/you/").Within();
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("hello you via GET http", await response.Content.ReadAsStringAsync().Within());
+        Assert.Equal("pong", await http.GetStringAsync("api/ping").Within());
+    }
+
+    [Fact]
     public async Task The_websocket_side_of_the_same_router_still_serves_websockets()
     {
         await using var host = await StartAsync();
@@ -270,4 +283,14 @@ public sealed class HttpConsumerTests
             return false;
         }
     }
+}
+
+/// <summary>A scope-type router of an application's own: HTTP scopes only.</summary>
+internal sealed class HttpOnlyRouter(IChannelApplication http) : IScopeTypeRouter
+{
+    public IEnumerable<IChannelApplication> Applications => [http];
+
+    public bool Serves(string scopeType) => scopeType == ChannelScopeType.Http;
+
+    public ValueTask RunAsync(ChannelScope scope, IChannelSession session) => http.RunAsync(scope, session);
 }

@@ -13,6 +13,34 @@ public sealed class WorkerHostingTests
         channels: c => c.AddWorker(new ChannelNameRouter { ["thumbnails"] = Consumer<ThumbnailConsumer>() }, "thumbnails"));
 
     [Fact]
+    public async Task A_worker_on_a_channel_its_router_does_not_map_stops_the_host_at_start_naming_both()
+    {
+        var start = () => KestrelHost.StartAsync(
+            _ => { },
+            channels: c => c.AddWorker(new ChannelNameRouter { ["thumbnails"] = Consumer<ThumbnailConsumer>() }, "thumbnails", "thumbnail"));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(start);
+
+        Assert.Contains("'thumbnail'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("ChannelNameRouter", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("it maps: thumbnails", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_router_of_the_applications_own_is_asked_through_IChannelNameRouter()
+    {
+        var start = () => KestrelHost.StartAsync(
+            _ => { },
+            channels: c => c.AddWorker(new PrefixChannelRouter("image-", Consumer<ThumbnailConsumer>()), "image-small", "video"));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(start);
+
+        Assert.Contains("'video'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(PrefixChannelRouter), refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("'image-small'", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_message_sent_to_the_channel_reaches_the_workers_typed_handler()
     {
         await using var host = await StartAsync();
@@ -81,4 +109,16 @@ public sealed class WorkerHostingTests
         Assert.True(stopped.Elapsed < TimeSpan.FromSeconds(2.5), $"Stopping took {stopped.Elapsed}: the worker held the shutdown.");
         Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning);
     }
+}
+
+/// <summary>A channel router of an application's own: every channel that starts with a prefix.</summary>
+internal sealed class PrefixChannelRouter(string prefix, IChannelApplication application) : IChannelNameRouter
+{
+    public IReadOnlyCollection<string> ChannelNames => [prefix + "*"];
+
+    public IEnumerable<IChannelApplication> Applications => [application];
+
+    public bool Serves(string channel) => channel.StartsWith(prefix, StringComparison.Ordinal);
+
+    public ValueTask RunAsync(ChannelScope scope, IChannelSession session) => application.RunAsync(scope, session);
 }

@@ -36,10 +36,10 @@ internal sealed partial class ChannelWorkerService(
         foreach (var channel in settings.Channels)
         {
             ChannelNames.RequireValidChannelName(channel);
-            if (application is Routing.ChannelNameRouter router && !router.ApplicationMapping.ContainsKey(channel))
+            if (application is IChannelNameRouter router && !router.Serves(channel))
             {
                 throw new InvalidOperationException(
-                    $"The channel worker receives on '{channel}', but its ChannelNameRouter has no application for it (it maps: {string.Join(", ", router.ApplicationMapping.Keys)}).");
+                    $"The channel worker receives on '{channel}', but its {application.GetType().Name} has no application for it (it maps: {string.Join(", ", router.ChannelNames)}).");
             }
         }
 
