@@ -18,6 +18,7 @@ public static class Program
         new BroadcastSuite(),
         new RedisSuite(),
         new CiphersSuite(),
+        new MsgpackSuite(),
     ];
 
     public static async Task<int> Main(string[] args)

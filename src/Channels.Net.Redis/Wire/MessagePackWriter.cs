@@ -1,3 +1,11 @@
+// Why this writer and not MessagePack-CSharp's MessagePack.MessagePackWriter (issue 10; measured by the benchmark suite
+// "msgpack", benchmarks/README.md, 2026-12-08, MessagePack 2.5.307): driven with OldSpec = false and Write(double), the
+// library writes exactly these bytes for every value tried (81 values and messages at every encoding boundary, all also
+// re-packed unchanged by Python's msgpack 1.0.3), but it is not faster: encoding a channels_redis message took it
+// 0.93-1.11x our time (one channel) and 0.77-1.21x (100 channel names) in five runs, 0 B allocated on both sides. It also
+// writes a lone surrogate as U+FFFD where Python (and this writer) refuse it, so a codec on it must scan every string
+// first. No gain, the same checks, three more assemblies: ours is kept.
+
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
