@@ -33,6 +33,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
 
     private readonly HttpContext _http;
     private readonly ChannelsOptions _options;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _aborted;
@@ -46,8 +47,8 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
     private int _goneCode;
     private int _refusedCode = 1000;
     private volatile bool _closeSent;
-    private Timer? _handshakeTimer;
-    private Timer? _closeTimer;
+    private ITimer? _handshakeTimer;
+    private ITimer? _closeTimer;
     private int _serverRefusalStatus;
     private bool _serverRefusalWritten;
     private CancellationTokenRegistration _stopping;
@@ -55,10 +56,11 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
     private WebSocketOutbox? _outbox;
     private volatile int _abortCode;
 
-    public AspNetWebSocketSession(HttpContext http, ChannelsOptions options, ILogger logger)
+    public AspNetWebSocketSession(HttpContext http, ChannelsOptions options, TimeProvider time, ILogger logger)
     {
         _http = http;
         _options = options;
+        _time = time;
         _logger = logger;
         _aborted = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
     }
@@ -102,7 +104,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
     /// <summary>Refuses the handshake (HTTP 500, logged) if the application has not answered it in time.</summary>
     public void StartHandshakeTimer()
     {
-        _handshakeTimer = new Timer(
+        _handshakeTimer = _time.CreateTimer(
             static state => ((AspNetWebSocketSession)state!).OnHandshakeTimeout(),
             this,
             _options.HandshakeTimeout,
@@ -253,7 +255,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
                 await socket.CloseOutputAsync((WebSocketCloseStatus)status, TrimReason(reason), cancellationToken).ConfigureAwait(false);
 
                 // The client has CloseTimeout to answer; then the connection is dropped, even while a read waits.
-                _closeTimer = new Timer(static state => ((WebSocket)state!).Abort(), socket, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
+                _closeTimer = _time.CreateTimer(static state => ((WebSocket)state!).Abort(), socket, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
             }
         }
         catch (Exception ex) when (IsConnectionError(ex))
@@ -581,7 +583,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
 
         // Made on the first send: a connection that is only ever sent to by broadcasts still gets one, but an
         // idle one holds none.
-        return _outbox ?? Interlocked.CompareExchange(ref _outbox, new WebSocketOutbox(socket, _http.Features.Get<IHttpUpgradeFeature>() as CoalescingStream, _options, TimeProvider.System, this), null) ?? _outbox;
+        return _outbox ?? Interlocked.CompareExchange(ref _outbox, new WebSocketOutbox(socket, _http.Features.Get<IHttpUpgradeFeature>() as CoalescingStream, _options, _time, this), null) ?? _outbox;
     }
 
     void IOutboxOwner.OnWriteFailed(Exception ex)

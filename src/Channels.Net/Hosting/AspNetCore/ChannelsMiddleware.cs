@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ internal sealed partial class ChannelsMiddleware
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly IServiceProvider _services;
+    private readonly TimeProvider _time;
 
     public ChannelsMiddleware(
         RequestDelegate next,
@@ -37,6 +39,7 @@ internal sealed partial class ChannelsMiddleware
         _options.Validate();
         _logger = logger;
         _stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System; // The connections' timeouts run on it (a FakeTimeProvider in tests).
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -53,7 +56,7 @@ internal sealed partial class ChannelsMiddleware
     /// the application's own), so it holds little: the application's failure is handled after it ended, outside it.</summary>
     private async Task ServeWebSocketAsync(HttpContext context)
     {
-        using var session = new AspNetWebSocketSession(context, _options, _logger);
+        using var session = new AspNetWebSocketSession(context, _options, _time, _logger);
 
         // Only the scope's request parts are kept here (to be read before the request ends); the scope
         // itself lives as long as the application keeps it.
