@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 using ChannelMessage = Channels.Net.Layers.ChannelMessage;
+using Channels.Net.Redis.Connections;
 
 namespace Channels.Net.Redis;
 

@@ -1,6 +1,7 @@
 using Channels.Net.Layers;
 using Channels.Net.Redis.Cluster;
 using Channels.Net.Redis.Crypto;
+using Channels.Net.Redis.Connections;
 
 namespace Channels.Net.Redis;
 

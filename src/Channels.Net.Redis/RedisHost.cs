@@ -1,3 +1,4 @@
+using Channels.Net.Redis.Connections;
 namespace Channels.Net.Redis;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using Channels.Net.Redis.Connections;
 
 namespace Channels.Net.Redis.Cluster;
 

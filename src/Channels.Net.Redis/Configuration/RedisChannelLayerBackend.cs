@@ -5,6 +5,7 @@ using Channels.Net.Redis.Crypto;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Channels.Net.Redis.Connections;
 
 [assembly: ChannelLayerBackend(typeof(Channels.Net.Redis.Configuration.RedisChannelLayerBackend))]
 

@@ -1,4 +1,4 @@
-namespace Channels.Net.Redis;
+namespace Channels.Net.Redis.Connections;
 
 /// <summary>
 /// The Lua scripts that make each layer operation one round trip, doing exactly the Redis commands

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using StackExchange.Redis;
 
-namespace Channels.Net.Redis;
+namespace Channels.Net.Redis.Connections;
 
 /// <summary>Turns a <see cref="RedisHost"/> into StackExchange.Redis <see cref="ConfigurationOptions"/>.</summary>
 internal static class RedisAddress

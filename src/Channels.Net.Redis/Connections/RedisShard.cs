@@ -3,7 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace Channels.Net.Redis;
+namespace Channels.Net.Redis.Connections;
 
 /// <summary>
 /// One Redis host of a layer: a multiplexed connection for every non-blocking command, and a pool

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Channels.Net.Redis;
+namespace Channels.Net.Redis.Connections;
 
 /// <summary>Log messages about Sentinel-watched masters (event ids 540-549).</summary>
 internal static partial class SentinelLog

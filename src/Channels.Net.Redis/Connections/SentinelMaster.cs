@@ -4,7 +4,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace Channels.Net.Redis;
+namespace Channels.Net.Redis.Connections;
 
 /// <summary>
 /// Where a Sentinel-watched master is, and when it moves. Each sentinel gets its own connection (made

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Channels.Net.Layers;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
+using Channels.Net.Redis.Connections;
 
 namespace Channels.Net.Redis.PubSub;
 

@@ -1,4 +1,5 @@
 using Channels.Net.Layers;
+using Channels.Net.Redis.Connections;
 
 namespace Channels.Net.Redis.PubSub;
 

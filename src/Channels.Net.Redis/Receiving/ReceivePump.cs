@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
+using Channels.Net.Redis.Connections;
 
 namespace Channels.Net.Redis.Receiving;
 

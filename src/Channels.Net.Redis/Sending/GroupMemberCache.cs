@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using StackExchange.Redis;
+using Channels.Net.Redis.Connections;
 
 namespace Channels.Net.Redis.Sending;
 

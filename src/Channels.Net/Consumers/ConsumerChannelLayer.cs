@@ -1,4 +1,5 @@
 using Channels.Net.Layers;
+using Channels.Net.Internal;
 
 namespace Channels.Net.Consumers;
 

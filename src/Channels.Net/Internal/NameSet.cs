@@ -1,4 +1,4 @@
-namespace Channels.Net;
+namespace Channels.Net.Internal;
 
 /// <summary>
 /// A small set of names (the groups a channel is in: usually one), held inline: the first name in a field,

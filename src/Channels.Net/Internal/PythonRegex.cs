@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Channels.Net;
+namespace Channels.Net.Internal;
 
 /// <summary>
 /// Rewrites the parts of Python's regular-expression syntax that .NET spells differently, so a

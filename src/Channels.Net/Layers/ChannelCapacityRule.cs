@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Channels.Net.Internal;
 
 namespace Channels.Net.Layers;
 

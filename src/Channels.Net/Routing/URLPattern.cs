@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Channels.Net.Internal;
 
 namespace Channels.Net.Routing;
 

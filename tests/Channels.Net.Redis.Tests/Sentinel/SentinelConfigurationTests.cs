@@ -1,6 +1,7 @@
 using Channels.Net.Layers.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Channels.Net.Redis.Connections;
 
 namespace Channels.Net.Redis.Tests.Sentinel;
 

@@ -1,3 +1,4 @@
+using Channels.Net.Internal;
 namespace Channels.Net.Tests.Layers;
 
 /// <summary>The small inline set of group names a channel or a consumer keeps.</summary>

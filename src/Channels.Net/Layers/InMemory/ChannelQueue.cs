@@ -1,3 +1,4 @@
+using Channels.Net.Internal;
 namespace Channels.Net.Layers.InMemory;
 
 /// <summary>
