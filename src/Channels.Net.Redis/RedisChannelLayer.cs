@@ -89,7 +89,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         _groupExpirySeconds = (long)options.GroupExpiry.TotalSeconds;
         _memberCopySeconds = Math.Clamp(_groupExpirySeconds, 1, MemberCopySeconds);
         _capacities = new ChannelCapacities(options.Capacity, options.ChannelCapacity);
-        _serializer = new ChannelsRedisSerializer(MessageCiphers.Create(options, _logger));
+        _serializer = new ChannelsRedisSerializer(MessageCiphers.Create([.. options.SymmetricEncryptionKeys], options.Cipher, options.Expiry, options.TimeProvider, _logger));
         var hosts = options.Hosts.Count == 0 ? [RedisHost.Default] : options.Hosts.ToArray();
         _cluster = options.Cluster;
         ClientPrefix = Guid.NewGuid().ToString("N");
@@ -831,7 +831,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         }
         catch (Exception ex)
         {
-            RedisLog.UndecodableMessage(_logger, key.ToString(), $"a message popped for a cancelled receive could not be put back: {ex.Message}");
+            WireLog.UndecodableMessage(_logger, key.ToString(), $"a message popped for a cancelled receive could not be put back: {ex.Message}");
         }
     }
 
@@ -846,7 +846,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         var targets = decoded.TargetChannels;
         if (targets.Count == 0)
         {
-            RedisLog.UndecodableMessage(_logger, key.ToString(), "it names no process-local channel (__asgi_channel__ is missing)");
+            WireLog.UndecodableMessage(_logger, key.ToString(), "it names no process-local channel (__asgi_channel__ is missing)");
             return;
         }
 
@@ -913,7 +913,7 @@ public sealed partial class RedisChannelLayer : IChannelLayer, IListeningChannel
         }
         catch (Exception ex) when (ex is WireFormatException or InvalidTokenException or InvalidChannelMessageException)
         {
-            RedisLog.UndecodableMessage(_logger, key.ToString(), ex.Message);
+            WireLog.UndecodableMessage(_logger, key.ToString(), ex.Message);
             return null;
         }
     }

@@ -61,7 +61,7 @@ internal sealed class RedisShard : IAsyncDisposable
         if (clusterSeeds is not null)
         {
             // A Redis Cluster: every seed node (host is the first); StackExchange.Redis finds the rest.
-            Cluster.ClusterSeeds.AddOtherSeeds(_options, clusterSeeds);
+            ClusterSeeds.AddOtherSeeds(_options, clusterSeeds);
         }
 
         _options.AbortOnConnectFail = false;
@@ -229,11 +229,11 @@ internal sealed class RedisShard : IAsyncDisposable
 
                 connection.ConnectionFailed += (_, e) =>
                 {
-                    RedisLog.ConnectionFailed(_logger, Host.ToString(), e.FailureType.ToString(), e.Exception?.Message ?? "");
+                    ConnectionLog.ConnectionFailed(_logger, Host.ToString(), e.FailureType.ToString(), e.Exception?.Message ?? "");
                     _sentinel?.RequestRefresh();
                     StartRecheck();
                 };
-                connection.ConnectionRestored += (_, _) => RedisLog.ConnectionRestored(_logger, Host.ToString());
+                connection.ConnectionRestored += (_, _) => ConnectionLog.ConnectionRestored(_logger, Host.ToString());
                 _commands = connection;
             }
 

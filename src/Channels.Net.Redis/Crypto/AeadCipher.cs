@@ -132,7 +132,7 @@ public sealed class AeadCipher : ISymmetricCipher, IDisposable
     {
         if (cipher == MessageCipher.Aes256Gcm && !aes256GcmSupported)
         {
-            throw new ArgumentException(Aes256GcmUnsupported, nameof(RedisChannelLayerOptions.Cipher));
+            throw new ArgumentException(Aes256GcmUnsupported, "Cipher");
         }
     }
 

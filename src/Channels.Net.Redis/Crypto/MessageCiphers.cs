@@ -2,37 +2,42 @@ using Microsoft.Extensions.Logging;
 
 namespace Channels.Net.Redis.Crypto;
 
-/// <summary>Builds the cipher <see cref="RedisChannelLayerOptions"/> ask for, and says at start-up which one it is.</summary>
+/// <summary>Builds the cipher a layer's options ask for, and says at start-up which one it is.</summary>
 internal static class MessageCiphers
 {
     /// <summary>
-    /// The cipher of <paramref name="options"/> (null when it has no keys), with a time to live of
-    /// <c>Expiry + 10 s</c> as channels_redis gives Fernet; logs which cipher and key fingerprints are in use.
+    /// The <paramref name="cipher"/> over <paramref name="keys"/> (null when there are none), with a time to live of
+    /// <c><paramref name="expiry"/> + 10 s</c> as channels_redis gives Fernet; logs which cipher and key fingerprints are in use.
     /// </summary>
-    public static ISymmetricCipher? Create(RedisChannelLayerOptions options, ILogger logger)
+    /// <param name="keys">The layer's <c>SymmetricEncryptionKeys</c>: the first encrypts, all decrypt.</param>
+    /// <param name="cipher">The layer's <c>Cipher</c>.</param>
+    /// <param name="expiry">The layer's message expiry.</param>
+    /// <param name="time">The layer's clock (token timestamps and their time to live).</param>
+    /// <param name="logger">Told which cipher is in use.</param>
+    public static ISymmetricCipher? Create(IReadOnlyList<string> keys, MessageCipher cipher, TimeSpan expiry, TimeProvider time, ILogger logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(logger);
-        if (options.SymmetricEncryptionKeys.Count == 0)
+        if (keys.Count == 0)
         {
             CipherLog.NotEncrypted(logger);
             return null;
         }
 
-        var ttl = options.Expiry + TimeSpan.FromSeconds(10);
-        if (options.Cipher == MessageCipher.Fernet)
+        var ttl = expiry + TimeSpan.FromSeconds(10);
+        if (cipher == MessageCipher.Fernet)
         {
-            var fernet = FernetCipher.FromSymmetricEncryptionKeys(options.SymmetricEncryptionKeys, ttl, options.TimeProvider);
+            var fernet = FernetCipher.FromSymmetricEncryptionKeys(keys, ttl, time);
             CipherLog.Encrypted(logger, "Fernet", string.Join(", ", fernet.Keys.Select(static k => k.Fingerprint)), "channels_redis (Python) processes with the same keys can read them");
             return fernet;
         }
 
-        var aead = AeadCipher.FromSymmetricEncryptionKeys(options.Cipher, options.SymmetricEncryptionKeys, ttl, options.TimeProvider);
+        var aead = AeadCipher.FromSymmetricEncryptionKeys(cipher, keys, ttl, time);
         CipherLog.Encrypted(
             logger,
-            options.Cipher == MessageCipher.XChaCha20Poly1305 ? "XChaCha20-Poly1305" : "AES-256-GCM",
+            cipher == MessageCipher.XChaCha20Poly1305 ? "XChaCha20-Poly1305" : "AES-256-GCM",
             string.Join(", ", aead.KeyFingerprints),
-            $"only Channels.Net processes with Cipher {options.Cipher} and the same keys can read them; channels_redis (Python) cannot");
+            $"only Channels.Net processes with Cipher {cipher} and the same keys can read them; channels_redis (Python) cannot");
         return aead;
     }
 }

@@ -276,10 +276,10 @@ internal sealed class PubSubShard : IAsyncDisposable
                 }
 
                 connection.ConnectionFailed += (_, e) =>
-                    RedisLog.ConnectionFailed(_logger, Host.ToString(), $"{e.ConnectionType} {e.FailureType}", e.Exception?.Message ?? "");
+                    ConnectionLog.ConnectionFailed(_logger, Host.ToString(), $"{e.ConnectionType} {e.FailureType}", e.Exception?.Message ?? "");
                 connection.ConnectionRestored += (_, e) =>
                 {
-                    RedisLog.ConnectionRestored(_logger, Host.ToString());
+                    ConnectionLog.ConnectionRestored(_logger, Host.ToString());
                     if (e.ConnectionType == ConnectionType.Subscription)
                     {
                         PubSubLog.SubscriptionsRestoring(_logger, Host.ToString(), _subscribed.Count);

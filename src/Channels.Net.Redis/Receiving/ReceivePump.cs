@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using Channels.Net.Redis.Connections;
+using Channels.Net.Redis.Wire;
 
 namespace Channels.Net.Redis.Receiving;
 
@@ -131,7 +132,7 @@ internal sealed class ReceivePump : IAsyncDisposable
         }
         catch (Exception ex) when (!_stop.IsCancellationRequested)
         {
-            RedisLog.PumpWakeFailed(_logger, _shard.Host.ToString(), ex.Message);
+            PumpLog.PumpWakeFailed(_logger, _shard.Host.ToString(), ex.Message);
         }
         catch (Exception)
         {
@@ -243,7 +244,7 @@ internal sealed class ReceivePump : IAsyncDisposable
                 {
                     _failing = false;
                     delay = TimeSpan.FromMilliseconds(100);
-                    RedisLog.PumpRecovered(_logger, _shard.Host.ToString());
+                    PumpLog.PumpRecovered(_logger, _shard.Host.ToString());
                 }
             }
             catch (Exception) when (_stop.IsCancellationRequested)
@@ -257,7 +258,7 @@ internal sealed class ReceivePump : IAsyncDisposable
             catch (Exception ex) when (ex is RedisException or RedisTimeoutException or RedisConnectionException or ObjectDisposedException or InvalidOperationException or TimeoutException)
             {
                 _failing = true;
-                RedisLog.PumpRetrying(_logger, _shard.Host.ToString(), ex.Message, (int)delay.TotalMilliseconds);
+                PumpLog.PumpRetrying(_logger, _shard.Host.ToString(), ex.Message, (int)delay.TotalMilliseconds);
                 try
                 {
                     await Task.Delay(delay, _stop.Token).ConfigureAwait(true);
@@ -291,7 +292,7 @@ internal sealed class ReceivePump : IAsyncDisposable
         }
         catch (Exception ex) when (ex is RedisServerException or RedisCommandException)
         {
-            RedisLog.PumpWakeFailed(_logger, _shard.Host.ToString(), ex.Message);
+            PumpLog.PumpWakeFailed(_logger, _shard.Host.ToString(), ex.Message);
             id = -1; // An ACL that forbids CLIENT: new keys are read once a pop times out.
         }
 
@@ -441,7 +442,7 @@ internal sealed class ReceivePump : IAsyncDisposable
                         }
                         catch (Exception ex) when (ex is not OutOfMemoryException)
                         {
-                            RedisLog.UndecodableMessage(_logger, popped.Key.ToString(), $"handing it to its channels failed: {ex.Message}");
+                            WireLog.UndecodableMessage(_logger, popped.Key.ToString(), $"handing it to its channels failed: {ex.Message}");
                         }
                     }
 

@@ -1,4 +1,3 @@
-using Channels.Net.Consumers.Dispatch;
 using Channels.Net.Layers;
 using Channels.Net.Layers.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -312,7 +311,7 @@ public abstract partial class ConsumerBase
     }
 
     /// <summary>Calls a handler with the message and <see cref="Aborted"/>.</summary>
-    private ValueTask InvokeHandlerAsync(Dispatch.EventHandler handler, ChannelMessage message) =>
+    private ValueTask InvokeHandlerAsync(EventHandler handler, ChannelMessage message) =>
         handler.Invoke(this, message, Aborted);
 
     /// <summary>The client is gone (or the connection ended): stop taking events, run disconnect with <paramref name="code"/>.</summary>

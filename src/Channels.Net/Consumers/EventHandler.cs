@@ -1,7 +1,7 @@
 using System.Reflection;
 using Channels.Net.Layers;
 
-namespace Channels.Net.Consumers.Dispatch;
+namespace Channels.Net.Consumers;
 
 /// <summary>One resolved handler: the method and a compiled delegate that calls it.</summary>
 internal sealed class EventHandler(MethodInfo method, Func<object, ChannelMessage, CancellationToken, ValueTask> invoke)

@@ -4,7 +4,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using Channels.Net.Layers;
 
-namespace Channels.Net.Consumers.Dispatch;
+namespace Channels.Net.Consumers;
 
 /// <summary>
 /// The handlers of one consumer type, found once by reflection and compiled to delegates, so a

@@ -1,7 +1,6 @@
 using StackExchange.Redis;
-using Channels.Net.Redis.Connections;
 
-namespace Channels.Net.Redis.Cluster;
+namespace Channels.Net.Redis.Connections;
 
 /// <summary>
 /// <see cref="RedisChannelLayerOptions.Hosts"/> as the seed nodes of one Redis Cluster: one
@@ -19,13 +18,13 @@ internal static class ClusterSeeds
         {
             if (host.MasterName is not null)
             {
-                throw new ArgumentException($"With Cluster set, every entry of Hosts is a seed node of the cluster; {host} is a Sentinel master (Sentinel and Cluster are different deployments).", nameof(RedisChannelLayerOptions.Hosts));
+                throw new ArgumentException($"With Cluster set, every entry of Hosts is a seed node of the cluster; {host} is a Sentinel master (Sentinel and Cluster are different deployments).", "Hosts");
             }
 
             var (options, database) = RedisAddress.ToConfiguration(host);
             if (database != 0)
             {
-                throw new ArgumentException($"Redis Cluster has only database 0, but {host} names database {database}.", nameof(RedisChannelLayerOptions.Hosts));
+                throw new ArgumentException($"Redis Cluster has only database 0, but {host} names database {database}.", "Hosts");
             }
 
             if (first is null)
@@ -35,7 +34,7 @@ internal static class ClusterSeeds
             }
             else if (options.Password != first.Password || options.User != first.User || options.Ssl != first.Ssl)
             {
-                throw new ArgumentException($"The seed nodes of one cluster share their user, password and TLS setting; {host} differs from {firstHost}.", nameof(RedisChannelLayerOptions.Hosts));
+                throw new ArgumentException($"The seed nodes of one cluster share their user, password and TLS setting; {host} differs from {firstHost}.", "Hosts");
             }
         }
     }
