@@ -26,7 +26,7 @@ namespace Channels.Net.Hosting.AspNetCore;
 /// at once, and a close goes after what was sent before it. A client that leaves the budget spent for
 /// <see cref="ChannelsOptions.SlowClientTimeout"/> is closed with 1008 (see docs/flow-control.md).</para>
 /// </remarks>
-internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbortableSession, IOutgoingBudget, IOutboxOwner, IDisposable
+internal sealed class AspNetWebSocketSession : IWebSocketSession, IAbortableSession, IOutgoingBudget, IOutboxOwner, IDisposable
 {
     private const int FirstBufferSize = 4096;
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -146,7 +146,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         // Bad arguments are the application's bug: refuse them before anything is sent, so the
         // handshake can still be answered with 500.
         CheckSubprotocol(subprotocol);
-        CheckHeaders(headers);
+        WebSocketHandshakeRules.CheckHeaders(headers);
         lock (this)
         {
             if (_state != HandshakeState.Pending)
@@ -218,11 +218,11 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
     public async ValueTask CloseAsync(int? code = null, string? reason = null, CancellationToken cancellationToken = default)
     {
         var status = code ?? 1000;
-        CheckCloseCode(status);
+        WebSocketHandshakeRules.CheckCloseCode(status);
         if (TryRefuse(status))
         {
             await RespondAsync(StatusCodes.Status403Forbidden).ConfigureAwait(false);
-            LogRefused(_logger, _http.Request.Path, StatusCodes.Status403Forbidden, "the consumer closed before accepting");
+            WebSocketSessionLog.Refused(_logger, _http.Request.Path, StatusCodes.Status403Forbidden, "the consumer closed before accepting");
             return;
         }
 
@@ -240,7 +240,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
             outbox.Close();
             if (!drained)
             {
-                LogCloseNotDrained(_logger, _http.Request.Path, status, _options.CloseTimeout.TotalSeconds);
+                WebSocketSessionLog.CloseNotDrained(_logger, _http.Request.Path, status, _options.CloseTimeout.TotalSeconds);
                 socket.Abort();
                 return;
             }
@@ -252,7 +252,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
             if (socket.State == WebSocketState.Open)
             {
                 _closeSent = true;
-                await socket.CloseOutputAsync((WebSocketCloseStatus)status, TrimReason(reason), cancellationToken).ConfigureAwait(false);
+                await socket.CloseOutputAsync((WebSocketCloseStatus)status, WebSocketHandshakeRules.TrimReason(reason), cancellationToken).ConfigureAwait(false);
 
                 // The client has CloseTimeout to answer; then the connection is dropped, even while a read waits.
                 _closeTimer = _time.CreateTimer(static state => ((WebSocket)state!).Abort(), socket, _options.CloseTimeout, Timeout.InfiniteTimeSpan);
@@ -260,7 +260,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         }
         catch (Exception ex) when (IsConnectionError(ex))
         {
-            LogSendFailed(_logger, ex.Message);
+            WebSocketSessionLog.SendFailed(_logger, ex.Message);
         }
         finally
         {
@@ -279,7 +279,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
             }
 
             await RespondAsync(statusCode).ConfigureAwait(false);
-            LogRefused(_logger, _http.Request.Path, statusCode, reason);
+            WebSocketSessionLog.Refused(_logger, _http.Request.Path, statusCode, reason);
             return;
         }
 
@@ -300,7 +300,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         if (TryRefuse(1011))
         {
             await RespondAsync(StatusCodes.Status500InternalServerError).ConfigureAwait(false);
-            LogNoAnswer(_logger, _http.Request.Path);
+            WebSocketSessionLog.NoAnswer(_logger, _http.Request.Path);
             return;
         }
 
@@ -337,7 +337,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
         {
-            LogSendFailed(_logger, ex.Message);
+            WebSocketSessionLog.SendFailed(_logger, ex.Message);
         }
     }
 
@@ -416,7 +416,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted)
         {
             // A protocol violation (bad frame header, bad close frame): the WebSocket has sent close 1002.
-            LogProtocolError(_logger, _http.Request.Path, ex.Message);
+            WebSocketSessionLog.ProtocolError(_logger, _http.Request.Path, ex.Message);
             return Gone(1002);
         }
         catch (Exception ex) when (IsConnectionError(ex) || ex is OperationCanceledException)
@@ -464,7 +464,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
                 count += result.Count;
                 if (count > _options.MaxIncomingMessageSize)
                 {
-                    LogTooBig(_logger, _http.Request.Path, _options.MaxIncomingMessageSize);
+                    WebSocketSessionLog.TooBig(_logger, _http.Request.Path, _options.MaxIncomingMessageSize);
                     await CloseAsync(1009, "Message too big").ConfigureAwait(false);
                     return Gone(1009);
                 }
@@ -486,7 +486,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
                 }
                 catch (DecoderFallbackException)
                 {
-                    LogInvalidUtf8(_logger, _http.Request.Path);
+                    WebSocketSessionLog.InvalidUtf8(_logger, _http.Request.Path);
                     await CloseAsync(1007, "Invalid UTF-8 in text frame").ConfigureAwait(false);
                     return Gone(1007);
                 }
@@ -497,7 +497,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted && type == WebSocketMessageType.Text)
         {
             // The WebSocket validates text as it reads it: it has already sent close 1007 (Invalid Payload Data).
-            LogInvalidUtf8(_logger, _http.Request.Path);
+            WebSocketSessionLog.InvalidUtf8(_logger, _http.Request.Path);
             return Gone(1007);
         }
         finally
@@ -523,7 +523,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
             }
             catch (Exception ex) when (IsConnectionError(ex))
             {
-                LogSendFailed(_logger, ex.Message);
+                WebSocketSessionLog.SendFailed(_logger, ex.Message);
             }
             finally
             {
@@ -590,11 +590,11 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
     {
         if (IsConnectionError(ex) || ex is InvalidOperationException or OperationCanceledException)
         {
-            LogSendFailed(_logger, ex.Message); // The reader reports the disconnect.
+            WebSocketSessionLog.SendFailed(_logger, ex.Message); // The reader reports the disconnect.
             return;
         }
 
-        LogWriteFailed(_logger, ex, _http.Request.Path);
+        WebSocketSessionLog.WriteFailed(_logger, ex, _http.Request.Path);
         _socket?.Abort();
     }
 
@@ -603,7 +603,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
     void IOutboxOwner.OnSlowClient(int messages, long bytes)
     {
         _abortCode = 1008;
-        LogSlowClient(_logger, _http.Request.Path, _options.SlowClientTimeout.TotalSeconds, messages, bytes);
+        WebSocketSessionLog.SlowClient(_logger, _http.Request.Path, _options.SlowClientTimeout.TotalSeconds, messages, bytes);
         ChannelsMetrics.SlowClientsClosed.Add(1);
         ChannelsMetrics.SlowClientMessagesDropped.Add(messages);
         if (_outbox!.IsWriting)
@@ -624,7 +624,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         }
         catch (Exception ex) when (IsConnectionError(ex) || ex is InvalidOperationException or OperationCanceledException)
         {
-            LogSendFailed(_logger, ex.Message);
+            WebSocketSessionLog.SendFailed(_logger, ex.Message);
         }
     }
 
@@ -678,7 +678,7 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
             return;
         }
 
-        LogHandshakeTimeout(_logger, _http.Request.Path, _options.HandshakeTimeout.TotalSeconds);
+        WebSocketSessionLog.HandshakeTimeout(_logger, _http.Request.Path, _options.HandshakeTimeout.TotalSeconds);
 
         // The connection is over for the application: a consumer still in connect is told.
         _ = CancelQuietlyAsync();
@@ -720,91 +720,6 @@ internal sealed partial class AspNetWebSocketSession : IWebSocketSession, IAbort
         }
     }
 
-    private static void CheckHeaders(IReadOnlyList<KeyValuePair<string, string>>? headers)
-    {
-        foreach (var (name, value) in headers ?? [])
-        {
-            if (string.IsNullOrEmpty(name) || !name.All(IsTokenChar))
-            {
-                throw new ArgumentException($"'{name}' is not a valid HTTP header name.", nameof(headers));
-            }
-
-            if (value is null || !value.All(c => c == '\t' || (c >= 0x20 && c < 0x7F)))
-            {
-                throw new ArgumentException($"The value of header '{name}' must be printable ASCII (no control characters or line breaks).", nameof(headers));
-            }
-
-            if (name.Equals("upgrade", StringComparison.OrdinalIgnoreCase) || name.Equals("connection", StringComparison.OrdinalIgnoreCase) ||
-                name.StartsWith("sec-websocket-", StringComparison.OrdinalIgnoreCase) || name.Equals("content-length", StringComparison.OrdinalIgnoreCase) ||
-                name.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ArgumentException($"The header '{name}' belongs to the WebSocket handshake and cannot be set by the application (choose a subprotocol with the subprotocol argument).", nameof(headers));
-            }
-        }
-    }
-
-    private static bool IsTokenChar(char c) =>
-        char.IsAsciiLetterOrDigit(c) || c is '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '^' or '_' or '`' or '|' or '~';
-
     private static bool IsConnectionError(Exception ex) =>
         ex is WebSocketException or IOException or ObjectDisposedException;
-
-    private static void CheckCloseCode(int code)
-    {
-        if (code is not (1000 or (>= 1001 and <= 1003) or (>= 1007 and <= 1014) or (>= 3000 and <= 4999)))
-        {
-            throw new ArgumentOutOfRangeException(nameof(code), code, "A WebSocket close code must be 1000-1003, 1007-1014 or 3000-4999.");
-        }
-    }
-
-    private static string? TrimReason(string? reason)
-    {
-        if (reason is null || Encoding.UTF8.GetByteCount(reason) <= 123)
-        {
-            return reason;
-        }
-
-        var end = reason.Length;
-        while (Encoding.UTF8.GetByteCount(reason.AsSpan(0, end)) > 123)
-        {
-            end--;
-        }
-
-        if (end > 0 && char.IsHighSurrogate(reason[end - 1]))
-        {
-            end--;
-        }
-
-        return reason[..end];
-    }
-
-    [LoggerMessage(200, LogLevel.Information, "WebSocket handshake for {Path} refused with {StatusCode}: {Reason}.")]
-    private static partial void LogRefused(ILogger logger, PathString path, int statusCode, string reason);
-
-    [LoggerMessage(201, LogLevel.Warning, "The consumer for {Path} ended without accepting or refusing the WebSocket; refused with 500.")]
-    private static partial void LogNoAnswer(ILogger logger, PathString path);
-
-    [LoggerMessage(202, LogLevel.Warning, "The consumer for {Path} did not accept or refuse the WebSocket within {Seconds} s; refused with 500.")]
-    private static partial void LogHandshakeTimeout(ILogger logger, PathString path, double seconds);
-
-    [LoggerMessage(203, LogLevel.Information, "A message on {Path} exceeded {Limit} bytes; closing with 1009.")]
-    private static partial void LogTooBig(ILogger logger, PathString path, int limit);
-
-    [LoggerMessage(204, LogLevel.Information, "A text frame on {Path} was not valid UTF-8; closing with 1007.")]
-    private static partial void LogInvalidUtf8(ILogger logger, PathString path);
-
-    [LoggerMessage(205, LogLevel.Debug, "A WebSocket send failed because the connection is gone: {Reason}")]
-    private static partial void LogSendFailed(ILogger logger, string reason);
-
-    [LoggerMessage(207, LogLevel.Warning, "The client on {Path} did not read for {Seconds} s while its outgoing budget was spent ({Messages} messages, {Bytes} bytes waiting); dropped them and closed the connection with 1008.")]
-    private static partial void LogSlowClient(ILogger logger, PathString path, double seconds, int messages, long bytes);
-
-    [LoggerMessage(208, LogLevel.Information, "The client on {Path} did not take what was sent before the close ({Code}) within {Seconds} s; dropped the connection.")]
-    private static partial void LogCloseNotDrained(ILogger logger, PathString path, int code, double seconds);
-
-    [LoggerMessage(209, LogLevel.Error, "Writing to the WebSocket on {Path} failed; dropped the connection.")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception, PathString path);
-
-    [LoggerMessage(206, LogLevel.Information, "The client on {Path} broke the WebSocket protocol ({Reason}); closed with 1002.")]
-    private static partial void LogProtocolError(ILogger logger, PathString path, string reason);
 }
