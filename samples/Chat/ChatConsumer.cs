@@ -9,7 +9,7 @@ namespace Chat;
 /// <c>{"type": "chat.message", "message": text}</c>, so a Django app written from the same tutorial,
 /// on the same Redis, shares the room.
 /// </summary>
-public sealed class ChatConsumer : AsyncWebsocketConsumer
+public sealed class ChatConsumer : AsyncWebSocketConsumer
 {
     private string room = "";
 

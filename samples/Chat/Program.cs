@@ -22,7 +22,7 @@ public partial class Program
         var app = builder.Build();
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        app.MapChannels(new AllowedHostsOriginValidator(new URLRouter(
+        app.MapChannels(new AllowedHostsOriginValidator(new UrlRouter(
             RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<ChatConsumer>()))));
         return app;
     }

@@ -3,8 +3,8 @@ using System.Threading.Channels;
 namespace Channels.Net.Testing;
 
 /// <summary>An in-process <see cref="IWebSocketSession"/>: what the test sends arrives as events, what the
-/// application does is recorded as <see cref="WebsocketOutput"/>s.</summary>
-internal sealed class CommunicatorWebSocketSession(ChannelWriter<WebsocketOutput> output) : IWebSocketSession
+/// application does is recorded as <see cref="WebSocketOutput"/>s.</summary>
+internal sealed class CommunicatorWebSocketSession(ChannelWriter<WebSocketOutput> output) : IWebSocketSession
 {
     private readonly Channel<WebSocketEvent> _input = Channel.CreateUnbounded<WebSocketEvent>();
     private readonly CancellationTokenSource _aborted = new();
@@ -76,18 +76,18 @@ internal sealed class CommunicatorWebSocketSession(ChannelWriter<WebsocketOutput
             _accepted = true;
         }
 
-        output.TryWrite(new WebsocketOutput(WebsocketOutputKind.Accept, Subprotocol: subprotocol, Headers: headers ?? []));
+        output.TryWrite(new WebSocketOutput(WebsocketOutputKind.Accept, Subprotocol: subprotocol, Headers: headers ?? []));
         return ValueTask.CompletedTask;
     }
 
     public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Send(new WebsocketOutput(WebsocketOutputKind.Send, Text: text));
+        return Send(new WebSocketOutput(WebsocketOutputKind.Send, Text: text));
     }
 
     public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default) =>
-        Send(new WebsocketOutput(WebsocketOutputKind.Send, Bytes: bytes.ToArray()));
+        Send(new WebSocketOutput(WebsocketOutputKind.Send, Bytes: bytes.ToArray()));
 
     public ValueTask CloseAsync(int? code = null, string? reason = null, CancellationToken cancellationToken = default)
     {
@@ -103,7 +103,7 @@ internal sealed class CommunicatorWebSocketSession(ChannelWriter<WebsocketOutput
             accepted = _accepted;
         }
 
-        output.TryWrite(new WebsocketOutput(WebsocketOutputKind.Close, Code: code ?? 1000, Reason: reason, HttpStatus: accepted ? null : 403));
+        output.TryWrite(new WebSocketOutput(WebsocketOutputKind.Close, Code: code ?? 1000, Reason: reason, HttpStatus: accepted ? null : 403));
 
         // A real server answers the close; the application then hears of it as a disconnect.
         _input.Writer.TryWrite(WebSocketEvent.Disconnected(code ?? 1000));
@@ -125,12 +125,12 @@ internal sealed class CommunicatorWebSocketSession(ChannelWriter<WebsocketOutput
         }
 
         var code = statusCode is >= 400 and < 500 ? 1008 : 1011;
-        output.TryWrite(new WebsocketOutput(WebsocketOutputKind.Close, Code: code, Reason: reason, HttpStatus: accepted ? null : statusCode));
+        output.TryWrite(new WebSocketOutput(WebsocketOutputKind.Close, Code: code, Reason: reason, HttpStatus: accepted ? null : statusCode));
         _input.Writer.TryWrite(WebSocketEvent.Disconnected(code));
         return ValueTask.CompletedTask;
     }
 
-    private ValueTask Send(WebsocketOutput sent)
+    private ValueTask Send(WebSocketOutput sent)
     {
         lock (_gate)
         {

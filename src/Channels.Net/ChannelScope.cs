@@ -137,7 +137,7 @@ public sealed record ChannelScope
     /// <summary>Free-form values that middleware adds for the applications it wraps.</summary>
     public IReadOnlyDictionary<string, object?> Items { get; init; } = ReadOnlyDictionary<string, object?>.Empty;
 
-    /// <summary>Set by a <see cref="Routing.URLRouter"/> on the scopes it routes, so a router further in
+    /// <summary>Set by a <see cref="Routing.UrlRouter"/> on the scopes it routes, so a router further in
     /// (behind middleware) routes <see cref="PathRemaining"/> (Django tests for the <c>path_remaining</c> key).</summary>
     internal bool Routed { get; init; }
 

@@ -13,9 +13,9 @@ public sealed class CommunicatorsUnderXunitV3Tests
     [Fact]
     public async Task A_room_consumer_routed_by_path_joins_its_group_and_relays_messages()
     {
-        var application = new URLRouter(Path("ws/chat/<str:room>/", Consumer<RoomConsumer>()));
-        await using var alice = new WebsocketCommunicator(application, "/ws/chat/lobby/");
-        await using var bob = new WebsocketCommunicator(application, "/ws/chat/lobby/", services: alice.Scope.RequestServices);
+        var application = new UrlRouter(Path("ws/chat/<str:room>/", Consumer<RoomConsumer>()));
+        await using var alice = new WebSocketCommunicator(application, "/ws/chat/lobby/");
+        await using var bob = new WebSocketCommunicator(application, "/ws/chat/lobby/", services: alice.Scope.RequestServices);
 
         Assert.True((await alice.ConnectAsync()).Connected);
         Assert.True((await bob.ConnectAsync()).Connected);
@@ -50,7 +50,7 @@ public sealed class CommunicatorsUnderXunitV3Tests
     }
 }
 
-public sealed class RoomConsumer : AsyncWebsocketConsumer
+public sealed class RoomConsumer : AsyncWebSocketConsumer
 {
     private string _room = "";
 

@@ -7,7 +7,7 @@ namespace Channels.Net.Consumers;
 /// as <c>websocket.connect</c> / <c>websocket.receive</c> / <c>http.request</c> messages, and
 /// channel-layer messages — is dispatched by its <c>type</c> to a handler the consumer declares.
 /// Use it for workers (<c>ChannelNameRouter</c>) and for raw protocol handling; for WebSockets,
-/// <see cref="AsyncWebsocketConsumer"/> is simpler.
+/// <see cref="AsyncWebSocketConsumer"/> is simpler.
 /// </summary>
 /// <example>
 /// <code>

@@ -7,7 +7,7 @@ namespace Microsoft.AspNetCore.Builder;
 public static class ChannelsApplicationBuilderExtensions
 {
     /// <summary>
-    /// Serves WebSocket requests with <paramref name="application"/> (usually a <c>URLRouter</c> of
+    /// Serves WebSocket requests with <paramref name="application"/> (usually a <c>UrlRouter</c> of
     /// consumers, as Django's <c>websocket</c> entry). Pass a <c>ProtocolTypeRouter</c> with an
     /// <c>http</c> entry (directly or under middleware such as an origin validator) to serve HTTP
     /// requests too. Requests it has no route for continue down the pipeline, so MVC, minimal APIs

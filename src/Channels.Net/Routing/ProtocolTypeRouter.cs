@@ -12,7 +12,7 @@ namespace Channels.Net.Routing;
 /// <code>
 /// new ProtocolTypeRouter
 /// {
-///     { ChannelScopeType.WebSocket, new URLRouter(RePath(@"^ws/chat/(?P&lt;room&gt;[\w-]+)/$", chat)) },
+///     { ChannelScopeType.WebSocket, new UrlRouter(RePath(@"^ws/chat/(?P&lt;room&gt;[\w-]+)/$", chat)) },
 ///     { ChannelScopeType.Channel, new ChannelNameRouter { { "thumbnails", thumbnailer } } },
 /// }
 /// </code>

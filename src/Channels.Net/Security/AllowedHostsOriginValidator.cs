@@ -29,7 +29,7 @@ namespace Channels.Net.Security;
 /// <code>
 /// // appsettings.json: { "AllowedHosts": "chat.example.com;*.example.org" }
 /// app.MapChannels(new AllowedHostsOriginValidator(
-///     new URLRouter(RePath(@"^ws/chat/(?P&lt;room&gt;\w+)/$", Consumer&lt;ChatConsumer&gt;()))));
+///     new UrlRouter(RePath(@"^ws/chat/(?P&lt;room&gt;\w+)/$", Consumer&lt;ChatConsumer&gt;()))));
 /// </code>
 /// </example>
 public sealed class AllowedHostsOriginValidator : INestedChannelApplication

@@ -29,7 +29,7 @@ namespace Channels.Net.Security;
 /// <example>
 /// <code>
 /// app.MapChannels(new OriginValidator(
-///     new URLRouter(RePath(@"^ws/chat/(?P&lt;room&gt;\w+)/$", Consumer&lt;ChatConsumer&gt;())),
+///     new UrlRouter(RePath(@"^ws/chat/(?P&lt;room&gt;\w+)/$", Consumer&lt;ChatConsumer&gt;())),
 ///     ["https://chat.example.com", ".example.org"]));
 /// </code>
 /// </example>

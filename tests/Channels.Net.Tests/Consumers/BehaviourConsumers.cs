@@ -5,7 +5,7 @@ using Channels.Net.Layers;
 
 namespace Channels.Net.Tests.Consumers;
 
-public sealed class RefusingConsumer : AsyncWebsocketConsumer
+public sealed class RefusingConsumer : AsyncWebSocketConsumer
 {
     private static int s_disconnects;
 
@@ -20,25 +20,25 @@ public sealed class RefusingConsumer : AsyncWebsocketConsumer
     }
 }
 
-public sealed class ExceptionConsumer : AsyncWebsocketConsumer
+public sealed class ExceptionConsumer : AsyncWebSocketConsumer
 {
     public override Task ConnectAsync() =>
         Scope.QueryString == "deny" ? throw new DenyConnectionException() : throw new AcceptConnectionException();
 }
 
-public sealed class SubprotocolConsumer : AsyncWebsocketConsumer
+public sealed class SubprotocolConsumer : AsyncWebSocketConsumer
 {
     public override Task ConnectAsync() => AcceptAsync(Scope.Subprotocols[^1]);
 }
 
-public sealed class BroadcastConsumer : AsyncWebsocketConsumer
+public sealed class BroadcastConsumer : AsyncWebSocketConsumer
 {
     protected override IReadOnlyList<string> Groups => ["broadcast"];
 
     public Task Notice(ChannelMessage e) => SendAsync(e.GetString("text")!);
 }
 
-public sealed class DispatchConsumer : AsyncWebsocketConsumer
+public sealed class DispatchConsumer : AsyncWebSocketConsumer
 {
     public static string? LastChannel { get; private set; }
 
@@ -75,7 +75,7 @@ public sealed class DispatchConsumer : AsyncWebsocketConsumer
     private void _private() => Helper();
 }
 
-public sealed class ThrowingConsumer : AsyncWebsocketConsumer
+public sealed class ThrowingConsumer : AsyncWebSocketConsumer
 {
     public static ConcurrentQueue<int> DisconnectCodes { get; } = new();
 
@@ -88,7 +88,7 @@ public sealed class ThrowingConsumer : AsyncWebsocketConsumer
     }
 }
 
-public sealed class SlowConsumer : AsyncWebsocketConsumer
+public sealed class SlowConsumer : AsyncWebSocketConsumer
 {
     private static int s_received;
 
@@ -112,12 +112,12 @@ public sealed class SlowConsumer : AsyncWebsocketConsumer
     }
 }
 
-public sealed class StoppingConsumer : AsyncWebsocketConsumer
+public sealed class StoppingConsumer : AsyncWebSocketConsumer
 {
     public override Task ReceiveAsync(string? text, byte[]? bytes) => throw new StopConsumerException();
 }
 
-public sealed class EchoConsumer : AsyncWebsocketConsumer
+public sealed class EchoConsumer : AsyncWebSocketConsumer
 {
     public override Task ReceiveAsync(string? text, byte[]? bytes)
     {
@@ -140,13 +140,13 @@ public sealed class EchoConsumer : AsyncWebsocketConsumer
     }
 }
 
-public sealed class JsonEchoConsumer : AsyncJsonWebsocketConsumer
+public sealed class JsonEchoConsumer : AsyncJsonWebSocketConsumer
 {
     public override Task ReceiveJsonAsync(JsonElement content) =>
         SendJsonAsync(new { value = content.GetProperty("value").GetInt32() + 1, name = content.GetProperty("name").GetString() });
 }
 
-public sealed class SyncJsonEchoConsumer : JsonWebsocketConsumer
+public sealed class SyncJsonEchoConsumer : JsonWebSocketConsumer
 {
     public override void ReceiveJson(JsonElement content) => SendJson(new { value = content.GetProperty("value").GetInt32() + 1 });
 }
@@ -166,7 +166,7 @@ public sealed class RawConsumer : AsyncConsumer
     public void Disconnect(ChannelMessage message) => DisconnectCode.TrySetResult((int)message.GetInt64("code")!.Value);
 }
 
-public sealed class GreetingConsumer : AsyncWebsocketConsumer
+public sealed class GreetingConsumer : AsyncWebSocketConsumer
 {
     public string Greeting { get; set; } = "hello";
 
@@ -177,7 +177,7 @@ public sealed class GreetingConsumer : AsyncWebsocketConsumer
     }
 }
 
-public sealed class DuplicateHandlerConsumer : AsyncWebsocketConsumer
+public sealed class DuplicateHandlerConsumer : AsyncWebSocketConsumer
 {
     [ChannelEvent("dup")]
     public Task One() => Task.CompletedTask;
@@ -186,14 +186,14 @@ public sealed class DuplicateHandlerConsumer : AsyncWebsocketConsumer
     public Task Two() => Task.CompletedTask;
 }
 
-public sealed class BadSignatureConsumer : AsyncWebsocketConsumer
+public sealed class BadSignatureConsumer : AsyncWebSocketConsumer
 {
     [ChannelEvent("bad")]
     public int Bad() => 1;
 }
 
 /// <summary>Counts disconnects, to see a failing session end the consumer.</summary>
-public sealed class DisconnectCountingConsumer : AsyncWebsocketConsumer
+public sealed class DisconnectCountingConsumer : AsyncWebSocketConsumer
 {
     public static ConcurrentQueue<int> Codes { get; } = new();
 

@@ -340,7 +340,7 @@ public sealed class ConsumerLoopTests
     }
 
     /// <summary>Records each event it handles; the first client message waits on the record's gate.</summary>
-    public sealed class RecordingLoopConsumer : AsyncWebsocketConsumer
+    public sealed class RecordingLoopConsumer : AsyncWebSocketConsumer
     {
         public Record Record { get; set; } = null!;
 

@@ -36,7 +36,7 @@ public sealed class FailingSessionTests
     }
 
     /// <summary>Throws on the first message (its own type: <see cref="ThrowingConsumer"/> keeps codes other tests read).</summary>
-    public sealed class FailingHandlerConsumer : AsyncWebsocketConsumer
+    public sealed class FailingHandlerConsumer : AsyncWebSocketConsumer
     {
         public override Task ReceiveAsync(string? text, byte[]? bytes) => throw new InvalidOperationException("boom");
     }

@@ -21,14 +21,14 @@ public sealed class FanOutWakeUpTests
     public async Task A_sync_consumer_blocked_in_its_handler_does_not_hold_up_the_rooms_async_consumers()
     {
         await using var host = new ConsumerTestHost();
-        await using var blocking = new WebsocketCommunicator(Consumer<BlockingRoomConsumer>(), "/", services: host.Services);
+        await using var blocking = new WebSocketCommunicator(Consumer<BlockingRoomConsumer>(), "/", services: host.Services);
         Assert.True((await blocking.ConnectAsync()).Connected);
-        var others = new List<WebsocketCommunicator>();
+        var others = new List<WebSocketCommunicator>();
         try
         {
             for (var i = 0; i < 30; i++)
             {
-                var other = new WebsocketCommunicator(Consumer<AsyncRoomConsumer>(), "/", services: host.Services);
+                var other = new WebSocketCommunicator(Consumer<AsyncRoomConsumer>(), "/", services: host.Services);
                 others.Add(other);
                 Assert.True((await other.ConnectAsync()).Connected);
             }
@@ -57,7 +57,7 @@ internal static class RoomConsumers
     public const string Room = "fanout-room";
 }
 
-public sealed class BlockingRoomConsumer : WebsocketConsumer
+public sealed class BlockingRoomConsumer : WebSocketConsumer
 {
     protected override IReadOnlyList<string> Groups => [RoomConsumers.Room];
 
@@ -68,7 +68,7 @@ public sealed class BlockingRoomConsumer : WebsocketConsumer
     }
 }
 
-public sealed class AsyncRoomConsumer : AsyncWebsocketConsumer
+public sealed class AsyncRoomConsumer : AsyncWebSocketConsumer
 {
     protected override IReadOnlyList<string> Groups => [RoomConsumers.Room];
 

@@ -100,7 +100,7 @@ public sealed class InboxBudgetTests
     }
 
     /// <summary>Records the messages it handles; the first waits for the gate.</summary>
-    public sealed class BudgetConsumer : AsyncWebsocketConsumer
+    public sealed class BudgetConsumer : AsyncWebSocketConsumer
     {
         internal BudgetedSession Budgeted { get; set; } = null!;
 

@@ -7,7 +7,7 @@ namespace Channels.Net.Tests.Consumers;
 public sealed record ChatMessage(string Message);
 
 /// <summary>The tutorial's room chat, async flavour (DESIGN.md's example).</summary>
-public sealed class ChatConsumer : AsyncWebsocketConsumer
+public sealed class ChatConsumer : AsyncWebSocketConsumer
 {
     private string _room = "";
 
@@ -34,7 +34,7 @@ public sealed class ChatConsumer : AsyncWebsocketConsumer
 }
 
 /// <summary>The Chinese tutorial's consumer, sync flavour, with the xxx.ooo convention handler.</summary>
-public sealed class TutorialSyncConsumer : WebsocketConsumer
+public sealed class TutorialSyncConsumer : WebSocketConsumer
 {
     public override void Connect()
     {

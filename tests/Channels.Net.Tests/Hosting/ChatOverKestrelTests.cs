@@ -12,7 +12,7 @@ public sealed class ChatOverKestrelTests
     public async Task A_message_reaches_exactly_the_clients_in_its_room()
     {
         await using var host = await KestrelHost.StartAsync(app =>
-            app.MapChannels(new URLRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<RoomChatConsumer>()))));
+            app.MapChannels(new UrlRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<RoomChatConsumer>()))));
         await using var alice = await WsClient.ConnectAsync(host.Ws("ws/chat/room-a/"));
         await using var bob = await WsClient.ConnectAsync(host.Ws("ws/chat/room-a/"));
         await using var carol = await WsClient.ConnectAsync(host.Ws("ws/chat/room-b/"));

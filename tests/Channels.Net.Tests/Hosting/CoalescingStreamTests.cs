@@ -259,7 +259,7 @@ public sealed class CoalescingWiringTests
                 await next(context);
                 upgrade.TrySetResult(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>());
             });
-            app.MapChannels(new Channels.Net.Routing.URLRouter(Channels.Net.Routing.Routes.Path("ws/echo/", Channels.Net.Consumers.ConsumerApplications.Consumer<EchoConsumer>())));
+            app.MapChannels(new Channels.Net.Routing.UrlRouter(Channels.Net.Routing.Routes.Path("ws/echo/", Channels.Net.Consumers.ConsumerApplications.Consumer<EchoConsumer>())));
         });
         await using (var client = await WsClient.ConnectAsync(host.Ws("ws/echo/")))
         {

@@ -18,7 +18,7 @@ public sealed class ConnectionTimeoutFakeClockTests
 
     private static Task<KestrelHost> StartAsync(FakeTimeProvider time) =>
         KestrelHost.StartAsync(
-            app => app.MapChannels(new URLRouter(
+            app => app.MapChannels(new UrlRouter(
                 Path("ws/silent/", Consumer<SilentConsumer>()),
                 Path("ws/command/", Consumer<CommandConsumer>()))),
             options =>

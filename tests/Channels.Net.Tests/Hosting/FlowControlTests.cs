@@ -188,7 +188,7 @@ public sealed class FlowControlTests
     public async Task What_a_consumer_sends_before_it_closes_reaches_the_client_before_the_close_frame()
     {
         await using var host = await KestrelHost.StartAsync(app =>
-            app.MapChannels(new URLRouter(Path("burst-then-close/", Consumer<BurstThenCloseConsumer>()))));
+            app.MapChannels(new UrlRouter(Path("burst-then-close/", Consumer<BurstThenCloseConsumer>()))));
         await using var client = await WsClient.ConnectAsync(host.Ws("burst-then-close/"));
 
         for (var n = 0; n < BurstThenCloseConsumer.Count; n++)
@@ -237,7 +237,7 @@ public sealed class FlowControlTests
 
     private static Task<KestrelHost> StartChatAsync(Action<ChannelsOptions>? options = null) =>
         KestrelHost.StartAsync(
-            app => app.MapChannels(new URLRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<RoomChatConsumer>()))),
+            app => app.MapChannels(new UrlRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<RoomChatConsumer>()))),
             options);
 
     /// <summary>Reads <paramref name="count"/> text messages (or until the socket closes).</summary>
@@ -305,7 +305,7 @@ public sealed class FlowControlTests
 }
 
 /// <summary>Sends <see cref="Count"/> messages on connect, then closes with 4000.</summary>
-public sealed class BurstThenCloseConsumer : AsyncWebsocketConsumer
+public sealed class BurstThenCloseConsumer : AsyncWebSocketConsumer
 {
     public const int Count = 5000;
 

@@ -9,7 +9,7 @@ namespace Channels.Net.Tests.Hosting;
 /// <summary>Configuration mistakes stop the host at start, with a message that names them.</summary>
 public sealed class HostingConfigurationTests
 {
-    private static URLRouter Router() => new(Path("ws/echo/", Consumer<EchoConsumer>()));
+    private static UrlRouter Router() => new(Path("ws/echo/", Consumer<EchoConsumer>()));
 
     [Theory]
     [InlineData(0, "MaxIncomingMessageSize")]

@@ -6,7 +6,7 @@ using Channels.Net.Layers;
 namespace Channels.Net.Tests.Hosting;
 
 /// <summary>Echoes every message back as it came (text as text, bytes as bytes); reports disconnects.</summary>
-public sealed class EchoConsumer(Probe probe) : AsyncWebsocketConsumer
+public sealed class EchoConsumer(Probe probe) : AsyncWebSocketConsumer
 {
     public override Task ReceiveAsync(string? text, byte[]? bytes)
     {
@@ -22,7 +22,7 @@ public sealed class EchoConsumer(Probe probe) : AsyncWebsocketConsumer
 }
 
 /// <summary>Accepts with the client's "chat.v2" subprotocol and extra response headers.</summary>
-public sealed class HandshakeConsumer(Probe probe) : AsyncWebsocketConsumer
+public sealed class HandshakeConsumer(Probe probe) : AsyncWebSocketConsumer
 {
     public override Task ConnectAsync()
     {
@@ -35,7 +35,7 @@ public sealed class HandshakeConsumer(Probe probe) : AsyncWebsocketConsumer
 }
 
 /// <summary>Closes before accepting: the handshake is refused with 403.</summary>
-public sealed class ClosingBeforeAcceptConsumer(Probe probe) : AsyncWebsocketConsumer
+public sealed class ClosingBeforeAcceptConsumer(Probe probe) : AsyncWebSocketConsumer
 {
     public override Task ConnectAsync() => CloseAsync();
 
@@ -47,7 +47,7 @@ public sealed class ClosingBeforeAcceptConsumer(Probe probe) : AsyncWebsocketCon
 }
 
 /// <summary>Throws <see cref="DenyConnectionException"/> from connect.</summary>
-public sealed class DenyingConsumer(Probe probe) : AsyncWebsocketConsumer
+public sealed class DenyingConsumer(Probe probe) : AsyncWebSocketConsumer
 {
     public override Task ConnectAsync() => throw new DenyConnectionException();
 
@@ -59,7 +59,7 @@ public sealed class DenyingConsumer(Probe probe) : AsyncWebsocketConsumer
 }
 
 /// <summary>Returns from connect without accepting or refusing.</summary>
-public sealed class SilentConsumer(Probe probe) : AsyncWebsocketConsumer
+public sealed class SilentConsumer(Probe probe) : AsyncWebSocketConsumer
 {
     public override Task ConnectAsync()
     {
@@ -75,7 +75,7 @@ public sealed class SilentConsumer(Probe probe) : AsyncWebsocketConsumer
 }
 
 /// <summary>Never returns from connect (until the connection is aborted).</summary>
-public sealed class HangingConsumer(Probe probe) : AsyncWebsocketConsumer
+public sealed class HangingConsumer(Probe probe) : AsyncWebSocketConsumer
 {
     public override async Task ConnectAsync()
     {
@@ -99,7 +99,7 @@ public sealed class HangingConsumer(Probe probe) : AsyncWebsocketConsumer
 }
 
 /// <summary>Joins group "closers"; commands: "close" (4000, "bye"), "throw", "stop", "echo:x".</summary>
-public sealed class CommandConsumer(Probe probe) : AsyncWebsocketConsumer
+public sealed class CommandConsumer(Probe probe) : AsyncWebSocketConsumer
 {
     protected override IReadOnlyList<string> Groups => ["closers"];
 
@@ -130,7 +130,7 @@ public sealed class CommandConsumer(Probe probe) : AsyncWebsocketConsumer
 public sealed record ChatLine(string Message);
 
 /// <summary>The tutorial's room chat (DESIGN.md).</summary>
-public sealed class RoomChatConsumer(Probe probe) : AsyncWebsocketConsumer
+public sealed class RoomChatConsumer(Probe probe) : AsyncWebSocketConsumer
 {
     private string _room = "";
 
@@ -162,7 +162,7 @@ public sealed class ConnectionCounter
 }
 
 /// <summary>Records the scope and the services it was built with, then accepts with the client's first subprotocol.</summary>
-public sealed class ScopeConsumer(Probe probe, ConnectionCounter injected) : AsyncWebsocketConsumer
+public sealed class ScopeConsumer(Probe probe, ConnectionCounter injected) : AsyncWebSocketConsumer
 {
     public override Task ConnectAsync()
     {
@@ -262,7 +262,7 @@ public sealed class ThumbnailConsumer(Probe probe) : AsyncConsumer
 }
 
 /// <summary>Misbehaves in connect as the query string says: "protocol" picks a subprotocol the client did not offer, "header" an invalid header.</summary>
-public sealed class BadAcceptConsumer(Probe probe) : AsyncWebsocketConsumer
+public sealed class BadAcceptConsumer(Probe probe) : AsyncWebSocketConsumer
 {
     public override Task ConnectAsync() => Scope.QueryString switch
     {

@@ -16,12 +16,12 @@ public sealed class HttpConsumerTests
 {
     private static ProtocolTypeRouter Router() => new()
     {
-        ["http"] = new URLRouter(
+        ["http"] = new UrlRouter(
             Path("hello/<str:name>/", Consumer<HelloHttpConsumer>()),
             Path("echo/", Consumer<BodyEchoHttpConsumer>()),
             Path("news/", Consumer<NewsStreamConsumer>()),
             Path("fail/", Consumer<FailingHttpConsumer>())),
-        ["websocket"] = new URLRouter(Path("ws/echo/", Consumer<EchoConsumer>())),
+        ["websocket"] = new UrlRouter(Path("ws/echo/", Consumer<EchoConsumer>())),
     };
 
     private static Task<KestrelHost> StartAsync(IChannelApplication? application = null, long? kestrelBodyLimit = null) => KestrelHost.StartAsync(
@@ -204,7 +204,7 @@ public sealed class HttpConsumerTests
     [Fact]
     public async Task A_scope_type_router_of_the_applications_own_gets_http_requests_through_IScopeTypeRouter()
     {
-        await using var host = await StartAsync(new HttpOnlyRouter(new URLRouter(Path("hello/<str:name>/", Consumer<HelloHttpConsumer>()))));
+        await using var host = await StartAsync(new HttpOnlyRouter(new UrlRouter(Path("hello/<str:name>/", Consumer<HelloHttpConsumer>()))));
         using var http = Client(host);
 
         using var response = await http.GetAsync("hello/you/").Within();

@@ -10,7 +10,7 @@ namespace Channels.Net.Tests.Hosting;
 public sealed class KeepAliveTests
 {
     private static Task<KestrelHost> StartAsync() => KestrelHost.StartAsync(
-        app => app.MapChannels(new URLRouter(Path("ws/echo/", Consumer<EchoConsumer>()))),
+        app => app.MapChannels(new UrlRouter(Path("ws/echo/", Consumer<EchoConsumer>()))),
         options =>
         {
             options.KeepAliveInterval = TimeSpan.FromMilliseconds(200);

@@ -117,7 +117,7 @@ public sealed class LazyScopeTests
     [Fact]
     public async Task Over_kestrel_a_consumer_that_reads_no_part_creates_no_request_services_and_its_scope_answers_after_the_request()
     {
-        var host = await KestrelHost.StartAsync(app => app.MapChannels(new URLRouter(Path("ws/lazy/", Consumer<LazyScopeConsumer>()))));
+        var host = await KestrelHost.StartAsync(app => app.MapChannels(new UrlRouter(Path("ws/lazy/", Consumer<LazyScopeConsumer>()))));
         ChannelScope scope;
         IPEndPoint client;
         await using (host)
@@ -160,7 +160,7 @@ public sealed class LazyScopeTests
 
     /// <summary>Built without services, and reads no request part: hands its scope to the test and says whether the
     /// request's services exist (the probe is a singleton, taken from the application's services).</summary>
-    public sealed class LazyScopeConsumer : AsyncWebsocketConsumer
+    public sealed class LazyScopeConsumer : AsyncWebSocketConsumer
     {
         public override Task ConnectAsync()
         {

@@ -7,10 +7,10 @@ using static Channels.Net.Routing.Routes;
 
 namespace Channels.Net.Tests.Hosting;
 
-/// <summary>The origin validators in front of a URLRouter, over real sockets.</summary>
+/// <summary>The origin validators in front of a UrlRouter, over real sockets.</summary>
 public sealed class OriginOverKestrelTests
 {
-    private static URLRouter Router() => new(Path("ws/echo/", Consumer<EchoConsumer>()));
+    private static UrlRouter Router() => new(Path("ws/echo/", Consumer<EchoConsumer>()));
 
     [Fact]
     public async Task OriginValidator_lets_an_allowed_origin_connect_and_refuses_a_foreign_one_with_403()

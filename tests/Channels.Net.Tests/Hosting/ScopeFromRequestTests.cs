@@ -44,7 +44,7 @@ public sealed class ScopeFromRequestTests
                 context.Session.SetString("colour", colour);
                 return "set";
             });
-            app.MapChannels(new URLRouter(RePath(@"^ws/scope/(?P<name>[^/]+)/$", Consumer<ScopeConsumer>())));
+            app.MapChannels(new UrlRouter(RePath(@"^ws/scope/(?P<name>[^/]+)/$", Consumer<ScopeConsumer>())));
         },
         configure: builder =>
         {

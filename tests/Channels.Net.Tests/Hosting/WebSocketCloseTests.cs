@@ -13,7 +13,7 @@ public sealed class WebSocketCloseTests
 {
     private static Task<KestrelHost> StartAsync() =>
         KestrelHost.StartAsync(
-            app => app.MapChannels(new URLRouter(
+            app => app.MapChannels(new UrlRouter(
                 Path("ws/echo/", Consumer<EchoConsumer>()),
                 Path("ws/command/", Consumer<CommandConsumer>()))),
             options => options.CloseTimeout = TimeSpan.FromSeconds(1));

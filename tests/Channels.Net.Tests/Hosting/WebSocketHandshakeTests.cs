@@ -12,7 +12,7 @@ namespace Channels.Net.Tests.Hosting;
 /// <summary>The WebSocket handshake over Kestrel: accepted, refused, timed out, not routed, passed on.</summary>
 public sealed class WebSocketHandshakeTests
 {
-    private static URLRouter Router() => new(
+    private static UrlRouter Router() => new(
         Path("ws/accept/", Consumer<HandshakeConsumer>()),
         Path("ws/close-first/", Consumer<ClosingBeforeAcceptConsumer>()),
         Path("ws/deny/", Consumer<DenyingConsumer>()),

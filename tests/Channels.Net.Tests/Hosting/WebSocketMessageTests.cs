@@ -14,7 +14,7 @@ public sealed class WebSocketMessageTests
 
     private static Task<KestrelHost> StartAsync() =>
         KestrelHost.StartAsync(
-            app => app.MapChannels(new URLRouter(Path("ws/echo/", Consumer<EchoConsumer>()))),
+            app => app.MapChannels(new UrlRouter(Path("ws/echo/", Consumer<EchoConsumer>()))),
             options => options.MaxIncomingMessageSize = Limit);
 
     [Fact]

@@ -10,7 +10,7 @@ public sealed class NestedRouterTests
     public async Task A_nested_router_routes_what_the_outer_route_left()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(Path("ws/", new URLRouter(Path("chat/<str:room>/", app))));
+        var router = new UrlRouter(Path("ws/", new UrlRouter(Path("chat/<str:room>/", app))));
 
         var session = await RunAsync(router, "/ws/chat/lobby/");
 
@@ -25,18 +25,18 @@ public sealed class NestedRouterTests
     {
         var app = new RecordingApplication();
 
-        Assert.False(Path("ws/", new URLRouter()).IsEndpoint);
-        Assert.False(RePath("^ws/$", new URLRouter()).IsEndpoint);
+        Assert.False(Path("ws/", new UrlRouter()).IsEndpoint);
+        Assert.False(RePath("^ws/$", new UrlRouter()).IsEndpoint);
         Assert.True(Path("ws/", app).IsEndpoint);
         Assert.True(RePath("^ws/$", app).IsEndpoint);
-        Assert.True(Path("ws/", new PassThroughMiddleware(new URLRouter())).IsEndpoint);
+        Assert.True(Path("ws/", new PassThroughMiddleware(new UrlRouter())).IsEndpoint);
     }
 
     [Fact]
     public async Task A_path_route_with_converters_to_a_router_matches_a_prefix()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(Path("org/<int:org>/", new URLRouter(Path("rooms/<int:room>/", app))));
+        var router = new UrlRouter(Path("org/<int:org>/", new UrlRouter(Path("rooms/<int:room>/", app))));
 
         await RunAsync(router, "/org/7/rooms/12/");
 
@@ -48,8 +48,8 @@ public sealed class NestedRouterTests
     public async Task Outer_and_inner_kwargs_merge_and_the_inner_ones_win()
     {
         var app = new RecordingApplication();
-        var inner = new URLRouter(RePath(@"^chat/(?P<room>\w+)/(?P<version>\w+)/$", app));
-        var router = new URLRouter(RePath(@"^ws/(?P<version>v\d+)/(?P<tenant>\w+)/", inner));
+        var inner = new UrlRouter(RePath(@"^chat/(?P<room>\w+)/(?P<version>\w+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/(?P<version>v\d+)/(?P<tenant>\w+)/", inner));
 
         await RunAsync(router, "/ws/v1/acme/chat/lobby/v2/");
 
@@ -63,8 +63,8 @@ public sealed class NestedRouterTests
     public async Task Outer_and_inner_args_are_concatenated()
     {
         var app = new RecordingApplication();
-        var inner = new URLRouter(RePath(@"^(\w+)/(\d+)/$", app));
-        var router = new URLRouter(RePath(@"^ws/(\w+)/", inner));
+        var inner = new UrlRouter(RePath(@"^(\w+)/(\d+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/(\w+)/", inner));
 
         await RunAsync(router, "/ws/acme/chat/42/");
 
@@ -75,8 +75,8 @@ public sealed class NestedRouterTests
     public async Task Default_kwargs_of_both_levels_are_merged()
     {
         var app = new RecordingApplication();
-        var inner = new URLRouter(Path("chat/", app, new Dictionary<string, object> { ["inner"] = 2, ["shared"] = "inner" }));
-        var router = new URLRouter(Path("ws/", inner, new Dictionary<string, object> { ["outer"] = 1, ["shared"] = "outer" }));
+        var inner = new UrlRouter(Path("chat/", app, new Dictionary<string, object> { ["inner"] = 2, ["shared"] = "inner" }));
+        var router = new UrlRouter(Path("ws/", inner, new Dictionary<string, object> { ["outer"] = 1, ["shared"] = "outer" }));
 
         await RunAsync(router, "/ws/chat/");
 
@@ -90,9 +90,9 @@ public sealed class NestedRouterTests
     public async Task Routers_nest_three_deep()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(
-            Path("api/<slug:version>/", new URLRouter(
-                RePath(@"^org/(?P<org>\w+)/", new URLRouter(
+        var router = new UrlRouter(
+            Path("api/<slug:version>/", new UrlRouter(
+                RePath(@"^org/(?P<org>\w+)/", new UrlRouter(
                     Path("rooms/<int:room>/", app))))));
 
         await RunAsync(router, "/api/v2/org/acme/rooms/5/");
@@ -107,7 +107,7 @@ public sealed class NestedRouterTests
     public async Task A_leading_slash_left_by_the_outer_route_is_stripped_by_the_nested_router()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath("^ws", new URLRouter(Path("chat/", app))));
+        var router = new UrlRouter(RePath("^ws", new UrlRouter(Path("chat/", app))));
 
         var session = await RunAsync(router, "/ws/chat/");
 
@@ -120,8 +120,8 @@ public sealed class NestedRouterTests
     {
         var chat = new RecordingApplication("chat");
         var fallback = new RecordingApplication("fallback");
-        var router = new URLRouter(
-            Path("ws/", new URLRouter(Path("chat/", chat))),
+        var router = new UrlRouter(
+            Path("ws/", new UrlRouter(Path("chat/", chat))),
             RePath(@"^ws/(?P<anything>.+)$", fallback));
 
         await RunAsync(router, "/ws/news/");
@@ -133,9 +133,9 @@ public sealed class NestedRouterTests
     [Fact]
     public async Task When_no_nested_router_has_a_route_the_outermost_rejects_with_its_whole_path()
     {
-        var router = new URLRouter(
-            Path("ws/", new URLRouter(Path("chat/", new RecordingApplication()))),
-            Path("api/", new URLRouter(Path("chat/", new RecordingApplication()))));
+        var router = new UrlRouter(
+            Path("ws/", new UrlRouter(Path("chat/", new RecordingApplication()))),
+            Path("api/", new UrlRouter(Path("chat/", new RecordingApplication()))));
 
         var session = await RunAsync(router, "/ws/news/");
 
@@ -146,7 +146,7 @@ public sealed class NestedRouterTests
     public async Task A_router_behind_middleware_routes_path_remaining()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath("^ws/", new PassThroughMiddleware(new URLRouter(Path("chat/<str:room>/", app)))));
+        var router = new UrlRouter(RePath("^ws/", new PassThroughMiddleware(new UrlRouter(Path("chat/<str:room>/", app)))));
 
         var session = await RunAsync(router, "/ws/chat/lobby/");
 
@@ -158,7 +158,7 @@ public sealed class NestedRouterTests
     public async Task A_router_behind_middleware_with_no_route_rejects_with_the_rest_of_the_path()
     {
         var logs = new RecordingLoggerProvider();
-        var router = new URLRouter(RePath("^ws/", new PassThroughMiddleware(new URLRouter(Path("chat/", new RecordingApplication())))));
+        var router = new UrlRouter(RePath("^ws/", new PassThroughMiddleware(new UrlRouter(Path("chat/", new RecordingApplication())))));
 
         var session = await RunAsync(router, "/ws/news/", LoggingTo(logs));
 
@@ -171,7 +171,7 @@ public sealed class NestedRouterTests
     public async Task The_marker_of_a_routed_scope_keeps_the_items_already_there()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(Path("ws/", app));
+        var router = new UrlRouter(Path("ws/", app));
         var scope = WebSocket("/ws/") with { Items = new Dictionary<string, object?> { ["user-id"] = 7 } };
 
         await RunAsync(router, scope);
@@ -186,8 +186,8 @@ public sealed class NestedRouterTests
     public async Task Nested_routers_and_their_applications_are_listed_for_start_up_checks()
     {
         var app = new RecordingApplication();
-        var inner = new URLRouter(Path("chat/", app));
-        var router = new URLRouter(Path("ws/", inner));
+        var inner = new UrlRouter(Path("chat/", app));
+        var router = new UrlRouter(Path("ws/", inner));
 
         Assert.Equal([inner], router.Applications);
         Assert.Equal([app], inner.Applications);

@@ -11,7 +11,7 @@ public sealed class NoRouteTests
     public async Task No_route_rejects_with_404_and_Djangos_message()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", app));
 
         var session = await RunAsync(router, "/ws/nope/");
 
@@ -23,12 +23,12 @@ public sealed class NoRouteTests
     public async Task No_route_is_logged_at_information_level_under_the_router_category()
     {
         var logs = new RecordingLoggerProvider();
-        var router = new URLRouter(Path("ws/chat/", new RecordingApplication()));
+        var router = new UrlRouter(Path("ws/chat/", new RecordingApplication()));
 
         await RunAsync(router, "/ws/nope/", LoggingTo(logs));
 
         var entry = Assert.Single(logs.Entries);
-        Assert.Equal(typeof(URLRouter).FullName, entry.Category);
+        Assert.Equal(typeof(UrlRouter).FullName, entry.Category);
         Assert.Equal(LogLevel.Information, entry.Level);
         Assert.Equal("No route found for path 'ws/nope/'.", entry.Message);
     }
@@ -37,7 +37,7 @@ public sealed class NoRouteTests
     public async Task An_http_request_without_a_route_is_logged_at_debug_level_only()
     {
         var logs = new RecordingLoggerProvider();
-        var router = new URLRouter(Path("ws/chat/", new RecordingApplication()));
+        var router = new UrlRouter(Path("ws/chat/", new RecordingApplication()));
         var scope = WebSocket("/favicon.ico", LoggingTo(logs)) with { Type = ChannelScopeType.Http };
 
         var session = await RunAsync(router, scope);
@@ -51,7 +51,7 @@ public sealed class NoRouteTests
     public async Task A_matched_route_logs_nothing()
     {
         var logs = new RecordingLoggerProvider();
-        var router = new URLRouter(Path("ws/chat/", new RecordingApplication()));
+        var router = new UrlRouter(Path("ws/chat/", new RecordingApplication()));
 
         await RunAsync(router, "/ws/chat/", LoggingTo(logs));
 
@@ -61,7 +61,7 @@ public sealed class NoRouteTests
     [Fact]
     public async Task Without_a_logger_the_connection_is_still_rejected()
     {
-        var router = new URLRouter(Path("ws/chat/", new RecordingApplication()));
+        var router = new UrlRouter(Path("ws/chat/", new RecordingApplication()));
 
         var session = await RunAsync(router, "/ws/nope/", NoServices);
 
@@ -71,7 +71,7 @@ public sealed class NoRouteTests
     [Fact]
     public async Task Without_any_services_the_connection_is_still_rejected()
     {
-        var router = new URLRouter(Path("ws/chat/", new RecordingApplication()));
+        var router = new UrlRouter(Path("ws/chat/", new RecordingApplication()));
         var scope = WebSocket("/ws/nope/") with { RequestServices = null! };
 
         var session = await RunAsync(router, scope);
@@ -82,7 +82,7 @@ public sealed class NoRouteTests
     [Fact]
     public async Task An_empty_router_rejects_everything_including_the_root()
     {
-        var session = await RunAsync(new URLRouter(), "/");
+        var session = await RunAsync(new UrlRouter(), "/");
 
         Assert.Equal((404, "No route found for path ''."), Assert.Single(session.Rejections));
     }
@@ -92,7 +92,7 @@ public sealed class NoRouteTests
     {
         var app = new RecordingApplication();
 
-        var session = await RunAsync(new URLRouter(Path("", app)), "/");
+        var session = await RunAsync(new UrlRouter(Path("", app)), "/");
 
         Assert.Empty(session.Rejections);
         Assert.Single(app.Scopes);
@@ -110,7 +110,7 @@ public sealed class NoRouteTests
     public async Task The_path_in_the_message_is_quoted_as_Python_repr_quotes_it(string path, string reason)
     {
         var logs = new RecordingLoggerProvider();
-        var session = await RunAsync(new URLRouter(Path("x/", new RecordingApplication())), path, LoggingTo(logs));
+        var session = await RunAsync(new UrlRouter(Path("x/", new RecordingApplication())), path, LoggingTo(logs));
 
         Assert.Equal(reason, Assert.Single(session.Rejections).Reason);
         Assert.Equal(reason, Assert.Single(logs.Entries).Message);
@@ -119,7 +119,7 @@ public sealed class NoRouteTests
     [Fact]
     public async Task A_channel_scope_has_an_empty_path_and_is_rejected_by_a_router_without_an_empty_route()
     {
-        var router = new URLRouter(Path("ws/", new RecordingApplication()));
+        var router = new UrlRouter(Path("ws/", new RecordingApplication()));
 
         var session = await RunAsync(router, Channel("thumbnails"));
 

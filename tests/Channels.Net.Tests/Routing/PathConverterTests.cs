@@ -9,7 +9,7 @@ public sealed class PathConverterTests
     private static async Task<ChannelScope?> RouteAsync(string route, string path)
     {
         var app = new RecordingApplication();
-        var session = await RunAsync(new URLRouter(Path(route, app)), path);
+        var session = await RunAsync(new UrlRouter(Path(route, app)), path);
         if (app.Scopes.Count == 0)
         {
             Assert.Equal(404, Assert.Single(session.Rejections).StatusCode);
@@ -88,7 +88,7 @@ public sealed class PathConverterTests
     {
         var ints = new RecordingApplication("ints");
         var strings = new RecordingApplication("strings");
-        var router = new URLRouter(Path("ws/rooms/<int:id>/", ints), Path("ws/rooms/<str:id>/", strings));
+        var router = new UrlRouter(Path("ws/rooms/<int:id>/", ints), Path("ws/rooms/<str:id>/", strings));
 
         await RunAsync(router, "/ws/rooms/99999999999/");
 
@@ -190,7 +190,7 @@ public sealed class PathConverterTests
     public async Task Default_kwargs_override_converted_values()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(Path("ws/<int:id>/", app, new Dictionary<string, object> { ["id"] = "fixed", ["extra"] = true }));
+        var router = new UrlRouter(Path("ws/<int:id>/", app, new Dictionary<string, object> { ["id"] = "fixed", ["extra"] = true }));
 
         await RunAsync(router, "/ws/5/");
 

@@ -36,7 +36,7 @@ public sealed class ProtocolTypeRouterTests
         var worker = new RecordingApplication("worker");
         var router = new ProtocolTypeRouter
         {
-            { ChannelScopeType.WebSocket, new URLRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", chat)) },
+            { ChannelScopeType.WebSocket, new UrlRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", chat)) },
             { ChannelScopeType.Channel, new ChannelNameRouter { { "thumbnails", worker } } },
         };
 

@@ -22,8 +22,8 @@ public sealed class PythonSyntaxTests
         var fromPython = new RecordingApplication("python");
         var fromDotnet = new RecordingApplication("dotnet");
 
-        var pythonSession = await RunAsync(new URLRouter(RePath(python, fromPython)), path);
-        var dotnetSession = await RunAsync(new URLRouter(RePath(dotnet, fromDotnet)), path);
+        var pythonSession = await RunAsync(new UrlRouter(RePath(python, fromPython)), path);
+        var dotnetSession = await RunAsync(new UrlRouter(RePath(dotnet, fromDotnet)), path);
 
         Assert.Empty(pythonSession.Rejections);
         Assert.Empty(dotnetSession.Rejections);
@@ -40,7 +40,7 @@ public sealed class PythonSyntaxTests
     {
         var app = new RecordingApplication();
 
-        var session = await RunAsync(new URLRouter(RePath(python, app)), path);
+        var session = await RunAsync(new UrlRouter(RePath(python, app)), path);
 
         Assert.Empty(app.Scopes);
         Assert.Equal(404, Assert.Single(session.Rejections).StatusCode);
@@ -51,7 +51,7 @@ public sealed class PythonSyntaxTests
     {
         var app = new RecordingApplication();
 
-        await RunAsync(new URLRouter(RePath(@"^ws/(?P<sym>[(?P<>]+)/$", app)), "/ws/(?P</");
+        await RunAsync(new UrlRouter(RePath(@"^ws/(?P<sym>[(?P<>]+)/$", app)), "/ws/(?P</");
 
         Assert.Equal("(?P<", app.Scope.UrlRoute.Kwargs["sym"]);
     }

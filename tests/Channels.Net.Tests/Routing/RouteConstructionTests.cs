@@ -24,7 +24,7 @@ public sealed class RouteConstructionTests
     [Fact]
     public void A_bad_regex_to_a_nested_router_fails_too()
     {
-        var e = Assert.Throws<ArgumentException>(() => RePath("^ws/(", new URLRouter()));
+        var e = Assert.Throws<ArgumentException>(() => RePath("^ws/(", new UrlRouter()));
 
         Assert.Contains("\"^ws/(\"", e.Message);
     }
@@ -98,8 +98,8 @@ public sealed class RouteConstructionTests
         Assert.Throws<ArgumentNullException>(() => Path("ws/", null!));
         Assert.Throws<ArgumentNullException>(() => RePath(null!, App));
         Assert.Throws<ArgumentNullException>(() => RePath("^ws/", null!));
-        Assert.Throws<ArgumentNullException>(() => new URLRouter((IEnumerable<URLPattern>)null!));
-        Assert.Throws<ArgumentException>(() => new URLRouter(Path("ws/", App), null!));
+        Assert.Throws<ArgumentNullException>(() => new UrlRouter((IEnumerable<UrlPattern>)null!));
+        Assert.Throws<ArgumentException>(() => new UrlRouter(Path("ws/", App), null!));
     }
 
     [Fact]
@@ -132,8 +132,8 @@ public sealed class RouteConstructionTests
     {
         var app = new RecordingApplication();
         var route = Path("ws/<int:id>/", app);
-        var first = new URLRouter(route);
-        var second = new URLRouter(Path("other/", new RecordingApplication()), route);
+        var first = new UrlRouter(route);
+        var second = new UrlRouter(Path("other/", new RecordingApplication()), route);
 
         await RoutingHarness.RunAsync(first, "/ws/1/");
         await RoutingHarness.RunAsync(second, "/ws/2/");

@@ -12,7 +12,7 @@ public sealed class UrlRouteValueTests
     {
         var app = new RecordingApplication();
         var id = Guid.NewGuid();
-        await RunAsync(new URLRouter(Path("rooms/<int:page>/<uuid:id>/<slug:name>/", app)), $"/rooms/42/{id}/the-lobby/");
+        await RunAsync(new UrlRouter(Path("rooms/<int:page>/<uuid:id>/<slug:name>/", app)), $"/rooms/42/{id}/the-lobby/");
         var route = app.Scope!.UrlRoute;
 
         Assert.Equal(42, route.Get<int>("page"));
@@ -28,7 +28,7 @@ public sealed class UrlRouteValueTests
     {
         var app = new RecordingApplication();
         var id = Guid.NewGuid();
-        await RunAsync(new URLRouter(RePath(@"^rooms/(?P<page>\d+)/(?P<id>[0-9a-f-]+)/(?P<on>true|false)/(\d+)/$", app)), $"/rooms/7/{id}/true/9/");
+        await RunAsync(new UrlRouter(RePath(@"^rooms/(?P<page>\d+)/(?P<id>[0-9a-f-]+)/(?P<on>true|false)/(\d+)/$", app)), $"/rooms/7/{id}/true/9/");
         var route = app.Scope!.UrlRoute;
 
         Assert.Equal("7", route.Kwargs["page"]);

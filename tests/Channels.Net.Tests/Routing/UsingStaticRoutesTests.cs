@@ -16,7 +16,7 @@ public sealed class UsingStaticRoutesTests
     {
         var app = new RecordingApplication();
 
-        var router = new URLRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", app));
         await RunAsync(router, "/ws/chat/lobby/");
 
         Assert.Equal("lobby", app.Scope.UrlRoute.Kwargs["room"].ToString());
@@ -27,7 +27,7 @@ public sealed class UsingStaticRoutesTests
     {
         var app = new RecordingApplication();
 
-        var router = new URLRouter(Path("ws/rooms/<int:id>/", app), Routes.Path("ws/other/", app));
+        var router = new UrlRouter(Path("ws/rooms/<int:id>/", app), Routes.Path("ws/other/", app));
         await RunAsync(router, "/ws/rooms/3/");
         var combined = System.IO.Path.Combine("ws", "rooms");
 
@@ -40,7 +40,7 @@ public sealed class UsingStaticRoutesTests
     {
         var app = new RecordingApplication();
 
-        var router = new URLRouter(Channels.Net.Routing.Routes.Path("ws/", app), Channels.Net.Routing.Routes.RePath("^api/", app));
+        var router = new UrlRouter(Channels.Net.Routing.Routes.Path("ws/", app), Channels.Net.Routing.Routes.RePath("^api/", app));
         await RunAsync(router, "/api/x");
 
         Assert.Equal("x", app.Scope.PathRemaining);

@@ -57,7 +57,7 @@ public sealed class CommunicatorEdgeCaseTests
         await http.SendRequestAsync();
         await http.DisconnectAsync();
 
-        await using var webSocket = new WebsocketCommunicator(new LambdaApplication(async (_, session) =>
+        await using var webSocket = new WebSocketCommunicator(new LambdaApplication(async (_, session) =>
         {
             await ((IWebSocketSession)session).AcceptAsync();
             await Task.Delay(Timeout.Infinite, session.Aborted);
@@ -81,7 +81,7 @@ public sealed class CommunicatorEdgeCaseTests
             await webSocket.ReceiveAsync();
             throw new CommunicatorTestException("on the first message");
         });
-        await using var communicator = new WebsocketCommunicator(application, "/");
+        await using var communicator = new WebSocketCommunicator(application, "/");
         Assert.True((await communicator.ConnectAsync()).Connected);
         await communicator.SendToAsync("boom");
 
@@ -125,7 +125,7 @@ public sealed class CommunicatorEdgeCaseTests
     [Fact]
     public async Task Websocket_methods_called_in_the_wrong_order_say_so()
     {
-        await using var communicator = new WebsocketCommunicator(Consumer<Consumers.EchoConsumer>(), "/");
+        await using var communicator = new WebSocketCommunicator(Consumer<Consumers.EchoConsumer>(), "/");
 
         Assert.Equal("Call ConnectAsync first.", (await Assert.ThrowsAsync<InvalidOperationException>(() => communicator.SendToAsync("early"))).Message);
         await Assert.ThrowsAsync<InvalidOperationException>(() => communicator.ReceiveFromAsync());

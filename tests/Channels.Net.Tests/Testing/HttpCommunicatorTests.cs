@@ -193,7 +193,7 @@ public sealed class HttpCommunicatorTests
     [Fact]
     public async Task A_router_without_a_route_refuses_with_404_and_its_reason()
     {
-        var router = new URLRouter(Path("hello/", Consumer<HelloHttpConsumer>()));
+        var router = new UrlRouter(Path("hello/", Consumer<HelloHttpConsumer>()));
         await using var communicator = new HttpCommunicator(router, "GET", "/nowhere/");
         await communicator.SendRequestAsync();
 

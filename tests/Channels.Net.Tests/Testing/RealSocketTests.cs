@@ -25,8 +25,8 @@ public sealed class RealSocketTests : IAsyncLifetime
         _app = builder.Build();
         _app.MapChannels(new ProtocolTypeRouter
         {
-            { ChannelScopeType.WebSocket, new URLRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<ChatConsumer>())) },
-            { ChannelScopeType.Http, new URLRouter(Path("events/", Consumer<NewsEventsConsumer>())) },
+            { ChannelScopeType.WebSocket, new UrlRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<ChatConsumer>())) },
+            { ChannelScopeType.Http, new UrlRouter(Path("events/", Consumer<NewsEventsConsumer>())) },
         });
         await _app.StartAsync();
         _base = new Uri(_app.Urls.First()); // After start: the port Kestrel picked.

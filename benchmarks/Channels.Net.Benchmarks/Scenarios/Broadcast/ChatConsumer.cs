@@ -8,7 +8,7 @@ namespace Channels.Net.Benchmarks.Scenarios.Broadcast;
 /// after the room, forward every client message to the group as <c>chat.message</c>, and send each
 /// group message to the client. Nothing here is tuned for the benchmark.
 /// </summary>
-public sealed class ChatConsumer : AsyncWebsocketConsumer
+public sealed class ChatConsumer : AsyncWebSocketConsumer
 {
     string room = "";
 

@@ -12,6 +12,6 @@ internal static class ChatRouting
     public static string RoomPath(string room) => $"ws/chat/{room}/";
 
     public static void Map(WebApplication app) =>
-        app.MapChannels(new URLRouter(
+        app.MapChannels(new UrlRouter(
             RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<ChatConsumer>())));
 }

@@ -8,7 +8,7 @@ namespace Channels.Net.Testing;
 /// </summary>
 /// <example>
 /// <code>
-/// await using var communicator = new WebsocketCommunicator(router, "/ws/chat/lobby/");
+/// await using var communicator = new WebSocketCommunicator(router, "/ws/chat/lobby/");
 /// var connected = await communicator.ConnectAsync();
 /// Assert.True(connected.Connected);
 /// await communicator.SendToAsync("hello");
@@ -16,10 +16,10 @@ namespace Channels.Net.Testing;
 /// await communicator.DisconnectAsync();
 /// </code>
 /// </example>
-public sealed class WebsocketCommunicator : IAsyncDisposable
+public class WebSocketCommunicator : IAsyncDisposable
 {
     private readonly IChannelApplication _application;
-    private readonly ApplicationRun<WebsocketOutput> _run = new("Call ConnectAsync first.");
+    private readonly ApplicationRun<WebSocketOutput> _run = new("Call ConnectAsync first.");
     private readonly CommunicatorWebSocketSession _session;
     private ChannelScope _scope;
 
@@ -29,7 +29,7 @@ public sealed class WebsocketCommunicator : IAsyncDisposable
     /// <param name="headers">Request headers; names are lower-cased.</param>
     /// <param name="subprotocols">Subprotocols the client offers.</param>
     /// <param name="services">The connection's services; by default <see cref="CommunicatorServices.Default"/>, with an in-memory <c>default</c> layer.</param>
-    public WebsocketCommunicator(
+    public WebSocketCommunicator(
         IChannelApplication application,
         string path,
         IEnumerable<KeyValuePair<string, string>>? headers = null,
@@ -138,7 +138,7 @@ public sealed class WebsocketCommunicator : IAsyncDisposable
     /// <summary>The next thing the application did (an accept, a message or a close).</summary>
     /// <exception cref="ApplicationTimeoutException">Nothing came within <paramref name="timeout"/>.</exception>
     /// <exception cref="InvalidOperationException">Before <see cref="ConnectAsync"/>, or the application ended without sending more.</exception>
-    public Task<WebsocketOutput> ReceiveOutputAsync(TimeSpan? timeout = null) => _run.ReceiveAsync(timeout);
+    public Task<WebSocketOutput> ReceiveOutputAsync(TimeSpan? timeout = null) => _run.ReceiveAsync(timeout);
 
     /// <summary>True when the application sends nothing within <paramref name="timeout"/> (default 0.1 s).</summary>
     public Task<bool> ReceiveNothingAsync(TimeSpan? timeout = null) => _run.ReceiveNothingAsync(timeout);

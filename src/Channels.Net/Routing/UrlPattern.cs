@@ -6,11 +6,11 @@ using Channels.Net.Internal;
 namespace Channels.Net.Routing;
 
 /// <summary>
-/// One route of a <see cref="URLRouter"/> (Django's <c>URLPattern</c>): a pattern and the
+/// One route of a <see cref="UrlRouter"/> (Django's <c>URLPattern</c>): a pattern and the
 /// application it leads to. Made by <see cref="Routes.Path"/> and <see cref="Routes.RePath"/>.
 /// Immutable and safe to share between routers and threads.
 /// </summary>
-public sealed class URLPattern
+public sealed class UrlPattern
 {
     // Django's _PATH_PARAMETER_COMPONENT_RE.
     private static readonly Regex ParameterComponent = new(
@@ -26,14 +26,14 @@ public sealed class URLPattern
     private readonly PathConverter[] _converters = [];
     private readonly Dictionary<string, object> _defaultKwargs;
 
-    private URLPattern(string pattern, bool isRegex, IChannelApplication application, IReadOnlyDictionary<string, object>? kwargs, string? name)
+    private UrlPattern(string pattern, bool isRegex, IChannelApplication application, IReadOnlyDictionary<string, object>? kwargs, string? name)
     {
         Pattern = pattern;
         IsRegex = isRegex;
         Application = application;
         Name = name;
         // Channels' URLRouter makes a route to a nested URLRouter a prefix (Django's is_endpoint=False).
-        IsEndpoint = application is not URLRouter;
+        IsEndpoint = application is not UrlRouter;
         _defaultKwargs = new Dictionary<string, object>(StringComparer.Ordinal);
         if (kwargs is not null)
         {
@@ -51,7 +51,7 @@ public sealed class URLPattern
         DefaultKwargs = _defaultKwargs.AsReadOnly();
     }
 
-    private URLPattern(string pattern, bool isRegex, IChannelApplication application, IReadOnlyDictionary<string, object>? kwargs, string? name, Regex? regex, PathConverter[] converters)
+    private UrlPattern(string pattern, bool isRegex, IChannelApplication application, IReadOnlyDictionary<string, object>? kwargs, string? name, Regex? regex, PathConverter[] converters)
         : this(pattern, isRegex, application, kwargs, name)
     {
         _regex = regex;
@@ -106,7 +106,7 @@ public sealed class URLPattern
     public string? Name { get; }
 
     /// <summary>
-    /// False when <see cref="Application"/> is a <see cref="URLRouter"/>: the route then matches a
+    /// False when <see cref="Application"/> is a <see cref="UrlRouter"/>: the route then matches a
     /// prefix and the nested router routes the rest (Django's <c>is_endpoint</c>).
     /// </summary>
     public bool IsEndpoint { get; }
@@ -114,27 +114,27 @@ public sealed class URLPattern
     /// <summary>The pattern as written.</summary>
     public override string ToString() => Pattern;
 
-    internal static URLPattern ForRegex(string regex, IChannelApplication application, IReadOnlyDictionary<string, object>? kwargs, string? name)
+    internal static UrlPattern ForRegex(string regex, IChannelApplication application, IReadOnlyDictionary<string, object>? kwargs, string? name)
     {
         ArgumentNullException.ThrowIfNull(regex);
         ArgumentNullException.ThrowIfNull(application);
         var translated = PythonRegex.Translate(regex);
         // Django: an endpoint whose pattern ends with '$' must match the whole path (re.fullmatch).
-        if (application is not URLRouter && regex.EndsWith('$'))
+        if (application is not UrlRouter && regex.EndsWith('$'))
         {
             // Compile it bare first, so an error reports offsets in the pattern as written.
             Compile(regex, translated);
             translated = @"\A(?:" + translated + @")\z";
         }
 
-        return new URLPattern(regex, isRegex: true, application, kwargs, name, Compile(regex, translated), []);
+        return new UrlPattern(regex, isRegex: true, application, kwargs, name, Compile(regex, translated), []);
     }
 
-    internal static URLPattern ForRoute(string route, IChannelApplication application, IReadOnlyDictionary<string, object>? kwargs, string? name)
+    internal static UrlPattern ForRoute(string route, IChannelApplication application, IReadOnlyDictionary<string, object>? kwargs, string? name)
     {
         ArgumentNullException.ThrowIfNull(route);
         ArgumentNullException.ThrowIfNull(application);
-        var isEndpoint = application is not URLRouter;
+        var isEndpoint = application is not UrlRouter;
         var regex = new StringBuilder("^");
         var converters = new List<PathConverter>();
         var parameters = new HashSet<string>(StringComparer.Ordinal);
@@ -172,7 +172,7 @@ public sealed class URLPattern
         if (converters.Count == 0)
         {
             // Django compares strings when a route has no converters.
-            return new URLPattern(route, isRegex: false, application, kwargs, name, regex: null, []);
+            return new UrlPattern(route, isRegex: false, application, kwargs, name, regex: null, []);
         }
 
         regex.Append(Regex.Escape(route[previousEnd..]));
@@ -181,7 +181,7 @@ public sealed class URLPattern
             regex.Append(@"\z");
         }
 
-        return new URLPattern(route, isRegex: false, application, kwargs, name, Compile(route, regex.ToString()), [.. converters]);
+        return new UrlPattern(route, isRegex: false, application, kwargs, name, Compile(route, regex.ToString()), [.. converters]);
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace Channels.Net.Consumers;
 /// </summary>
 /// <example>
 /// <code>
-/// public sealed class ChatConsumer : AsyncWebsocketConsumer
+/// public sealed class ChatConsumer : AsyncWebSocketConsumer
 /// {
 ///     string room = "";
 ///     public override async Task ConnectAsync()
@@ -28,7 +28,7 @@ namespace Channels.Net.Consumers;
 /// public sealed record ChatMessage(string Message);
 /// </code>
 /// </example>
-public abstract class AsyncWebsocketConsumer : AsyncConsumer
+public abstract class AsyncWebSocketConsumer : AsyncConsumer
 {
     /// <summary>Groups joined before <see cref="ConnectAsync"/> and left after <see cref="DisconnectAsync"/> (Django's <c>groups</c>).</summary>
     protected virtual IReadOnlyList<string> Groups => [];

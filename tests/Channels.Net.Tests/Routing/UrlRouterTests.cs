@@ -4,13 +4,13 @@ using static Channels.Net.Tests.Routing.RoutingHarness;
 
 namespace Channels.Net.Tests.Routing;
 
-public sealed class URLRouterTests
+public sealed class UrlRouterTests
 {
     [Fact]
     public async Task The_tutorial_route_gives_the_room_as_a_kwarg()
     {
         var chat = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", chat));
+        var router = new UrlRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", chat));
 
         var session = await RunAsync(router, "/ws/chat/lobby-1/");
 
@@ -28,7 +28,7 @@ public sealed class URLRouterTests
     {
         var first = new RecordingApplication("first");
         var second = new RecordingApplication("second");
-        var router = new URLRouter(
+        var router = new UrlRouter(
             RePath(@"^ws/(?P<name>\w+)/$", first),
             RePath(@"^ws/special/$", second));
 
@@ -43,7 +43,7 @@ public sealed class URLRouterTests
     {
         var chat = new RecordingApplication("chat");
         var news = new RecordingApplication("news");
-        var router = new URLRouter([RePath("^ws/chat/$", chat), Path("ws/news/", news)]);
+        var router = new UrlRouter([RePath("^ws/chat/$", chat), Path("ws/news/", news)]);
 
         await RunAsync(router, "/ws/news/");
 
@@ -55,7 +55,7 @@ public sealed class URLRouterTests
     public async Task The_outermost_router_routes_the_path_not_path_remaining()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(Path("ws/chat/", app));
+        var router = new UrlRouter(Path("ws/chat/", app));
         var scope = WebSocket("/ws/chat/") with { PathRemaining = "something/else/" };
 
         var session = await RunAsync(router, scope);
@@ -71,7 +71,7 @@ public sealed class URLRouterTests
     public async Task Leading_slashes_are_stripped_before_matching_as_Python_lstrip_does(string path)
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath("^ws/chat/$", app));
+        var router = new UrlRouter(RePath("^ws/chat/$", app));
 
         var session = await RunAsync(router, path);
 
@@ -83,7 +83,7 @@ public sealed class URLRouterTests
     public async Task The_rest_of_the_scope_is_handed_on_unchanged()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath("^ws/", app));
+        var router = new UrlRouter(RePath("^ws/", app));
         var scope = WebSocket("/ws/chat/") with
         {
             QueryString = "token=abc",
@@ -109,7 +109,7 @@ public sealed class URLRouterTests
     public async Task A_regex_is_searched_for_anywhere_in_the_path()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath("chat/", app));
+        var router = new UrlRouter(RePath("chat/", app));
 
         var session = await RunAsync(router, "/api/ws/chat/lobby/");
 
@@ -121,7 +121,7 @@ public sealed class URLRouterTests
     public async Task An_endpoint_regex_without_dollar_matches_a_prefix_and_leaves_the_rest()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/(?P<room>\w+)/", app));
+        var router = new UrlRouter(RePath(@"^ws/(?P<room>\w+)/", app));
 
         await RunAsync(router, "/ws/lobby/extra/bits");
 
@@ -136,8 +136,8 @@ public sealed class URLRouterTests
         var anchoredByDollar = new RecordingApplication("dollar");
         var unanchored = new RecordingApplication("no dollar");
 
-        var session = await RunAsync(new URLRouter(RePath("ws/chat/$", anchoredByDollar)), "/api/ws/chat/");
-        await RunAsync(new URLRouter(RePath("ws/chat/", unanchored)), "/api/ws/chat/");
+        var session = await RunAsync(new UrlRouter(RePath("ws/chat/$", anchoredByDollar)), "/api/ws/chat/");
+        await RunAsync(new UrlRouter(RePath("ws/chat/", unanchored)), "/api/ws/chat/");
 
         Assert.Empty(anchoredByDollar.Scopes);
         Assert.Equal(404, Assert.Single(session.Rejections).StatusCode);
@@ -148,7 +148,7 @@ public sealed class URLRouterTests
     public async Task The_fullmatch_rule_refuses_a_trailing_newline_that_dollar_alone_accepts()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", app));
 
         var session = await RunAsync(router, "/ws/chat/lobby/\n");
 
@@ -161,7 +161,7 @@ public sealed class URLRouterTests
     {
         // Not an endpoint: plain search, where '$' also matches before a final newline.
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath("^ws/$", new URLRouter(RePath("^\n$", app))));
+        var router = new UrlRouter(RePath("^ws/$", new UrlRouter(RePath("^\n$", app))));
 
         var session = await RunAsync(router, "/ws/\n");
 
@@ -173,7 +173,7 @@ public sealed class URLRouterTests
     public async Task An_escaped_dollar_at_the_end_also_triggers_the_fullmatch_rule_as_in_Django()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"price\$", app));
+        var router = new UrlRouter(RePath(@"price\$", app));
 
         var prefixed = await RunAsync(router, "/the-price$");
         var exact = await RunAsync(router, "/price$");
@@ -187,7 +187,7 @@ public sealed class URLRouterTests
     public async Task Named_groups_give_kwargs_and_unnamed_groups_are_then_ignored()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/(\w+)/(?P<room>\w+)/(\d+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/(\w+)/(?P<room>\w+)/(\d+)/$", app));
 
         await RunAsync(router, "/ws/chat/lobby/42/");
 
@@ -200,7 +200,7 @@ public sealed class URLRouterTests
     public async Task Without_named_groups_the_groups_give_args_in_order_as_strings()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/(\w+)/((\d)\d*)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/(\w+)/((\d)\d*)/$", app));
 
         await RunAsync(router, "/ws/chat/42/");
 
@@ -212,7 +212,7 @@ public sealed class URLRouterTests
     public async Task A_named_group_that_took_no_part_is_left_out_of_kwargs()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/(?:(?P<lang>[a-z]{2})/)?(?P<room>\w+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/(?:(?P<lang>[a-z]{2})/)?(?P<room>\w+)/$", app));
 
         await RunAsync(router, "/ws/lobby/");
         await RunAsync(router, "/ws/fr/lobby/");
@@ -228,7 +228,7 @@ public sealed class URLRouterTests
     {
         // Django decides on groupdict() before dropping the None values.
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/(?P<lang>[a-z]{2})?(x)?$", app));
+        var router = new UrlRouter(RePath(@"^ws/(?P<lang>[a-z]{2})?(x)?$", app));
 
         await RunAsync(router, "/ws/x");
 
@@ -240,7 +240,7 @@ public sealed class URLRouterTests
     public async Task An_unnamed_group_that_took_no_part_keeps_its_position_as_an_empty_string()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/(\w+)/(?:(\d+)/)?(\w+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/(\w+)/(?:(\d+)/)?(\w+)/$", app));
 
         await RunAsync(router, "/ws/chat/lobby/");
 
@@ -252,7 +252,7 @@ public sealed class URLRouterTests
     {
         var app = new RecordingApplication();
         var defaults = new Dictionary<string, object> { ["room"] = "forced", ["version"] = 2 };
-        var router = new URLRouter(RePath(@"^ws/(?P<room>\w+)/(?P<mode>\w+)/$", app, defaults));
+        var router = new UrlRouter(RePath(@"^ws/(?P<room>\w+)/(?P<mode>\w+)/$", app, defaults));
 
         await RunAsync(router, "/ws/lobby/read/");
 
@@ -267,7 +267,7 @@ public sealed class URLRouterTests
     {
         var app = new RecordingApplication();
         var defaults = new Dictionary<string, object> { ["mode"] = "read" };
-        var router = new URLRouter(Path("ws/", app, defaults));
+        var router = new UrlRouter(Path("ws/", app, defaults));
         defaults["mode"] = "write";
 
         await RunAsync(router, "/ws/");
@@ -279,7 +279,7 @@ public sealed class URLRouterTests
     public async Task Captures_already_in_the_scope_are_kept_and_merged()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/(?P<room>\w+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/(?P<room>\w+)/$", app));
         var scope = WebSocket("/ws/lobby/") with
         {
             UrlRoute = new UrlRoute(["outer-arg"], new Dictionary<string, object> { ["tenant"] = "acme", ["room"] = "old" }),
@@ -296,7 +296,7 @@ public sealed class URLRouterTests
     public async Task A_routed_scope_is_marked_routed_and_keeps_the_items_it_had_without_a_copy()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/(?P<room>\w+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/(?P<room>\w+)/$", app));
         var scope = WebSocket("/ws/lobby/") with { Items = new Dictionary<string, object?> { ["tenant"] = "acme" } };
 
         await RunAsync(router, scope);
@@ -310,7 +310,7 @@ public sealed class URLRouterTests
     public async Task A_scope_marked_routed_is_routed_on_its_path_remaining_and_an_unmarked_one_on_its_path()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(Path("chat/", app));
+        var router = new UrlRouter(Path("chat/", app));
 
         var nested = await RunAsync(router, WebSocket("/ws/chat/") with { PathRemaining = "chat/", Routed = true });
         var outer = await RunAsync(router, WebSocket("/ws/chat/") with { PathRemaining = "chat/" });
@@ -324,7 +324,7 @@ public sealed class URLRouterTests
     public async Task Merged_kwargs_keep_the_order_names_were_first_set_and_are_read_only()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/(?P<room>\w+)/(?P<page>\d+)/$", app, new Dictionary<string, object> { ["mode"] = "read", ["page"] = "default" }));
+        var router = new UrlRouter(RePath(@"^ws/(?P<room>\w+)/(?P<page>\d+)/$", app, new Dictionary<string, object> { ["mode"] = "read", ["page"] = "default" }));
         var scope = WebSocket("/ws/lobby/2/") with
         {
             UrlRoute = new UrlRoute([], new Dictionary<string, object> { ["tenant"] = "acme", ["room"] = "old" }),
@@ -350,7 +350,7 @@ public sealed class URLRouterTests
     public async Task Unicode_paths_match_word_classes_as_Python_does(string room)
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", app));
+        var router = new UrlRouter(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", app));
 
         var session = await RunAsync(router, $"/ws/chat/{room}/");
 
@@ -362,7 +362,7 @@ public sealed class URLRouterTests
     public async Task Unicode_outside_the_basic_plane_is_routed_and_kept_whole()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(Path("ws/emoji/<str:name>/", app));
+        var router = new UrlRouter(Path("ws/emoji/<str:name>/", app));
 
         await RunAsync(router, "/ws/emoji/😀🎉/");
 
@@ -373,7 +373,7 @@ public sealed class URLRouterTests
     public async Task One_router_serves_many_connections_at_once_without_mixing_them_up()
     {
         var app = new RecordingApplication();
-        var router = new URLRouter(
+        var router = new UrlRouter(
             Path("ws/rooms/<int:id>/", new RecordingApplication("other")),
             RePath(@"^ws/chat/(?P<room>\w+)/$", app));
 
@@ -389,7 +389,7 @@ public sealed class URLRouterTests
     {
         var a = new RecordingApplication("a");
         var b = new RecordingApplication("b");
-        var router = new URLRouter(Path("a/", a, name: "route-a"), RePath("^b/", b));
+        var router = new UrlRouter(Path("a/", a, name: "route-a"), RePath("^b/", b));
 
         Assert.Equal([a, b], router.Applications);
         Assert.Equal(["a/", "^b/"], router.Routes.Select(route => route.Pattern));

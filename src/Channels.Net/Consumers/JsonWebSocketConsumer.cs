@@ -6,7 +6,7 @@ namespace Channels.Net.Consumers;
 /// The synchronous JSON WebSocket consumer (Django's <c>JsonWebsocketConsumer</c>): text frames
 /// are decoded and passed to <see cref="ReceiveJson"/>; <see cref="SendJson"/> encodes.
 /// </summary>
-public abstract class JsonWebsocketConsumer : WebsocketConsumer
+public abstract class JsonWebSocketConsumer : WebSocketConsumer
 {
     /// <summary>The options of <see cref="EncodeJson"/> and <see cref="DecodeJson"/>.</summary>
     protected virtual JsonSerializerOptions JsonOptions => JsonSerializerOptions.Default;

@@ -13,19 +13,19 @@ namespace Channels.Net.Routing;
 /// with <see cref="ChannelScope.PathRemaining"/> set to what follows the match and
 /// <see cref="ChannelScope.UrlRoute"/> holding the outer captures merged with this route's (args
 /// appended, kwargs overriding, then the route's default kwargs overriding those).</para>
-/// <para>A route to another <see cref="URLRouter"/> matches a prefix, and when the nested router has no
+/// <para>A route to another <see cref="UrlRouter"/> matches a prefix, and when the nested router has no
 /// route for the rest the search goes on with the next route, as in Django. When no route matches, the
 /// connection is rejected with 404 and <c>No route found for path '…'.</c>, logged at Information level
 /// through the <see cref="ILogger{TCategoryName}"/> of <see cref="ChannelScope.RequestServices"/>.</para>
 /// <para>Immutable and thread-safe.</para>
 /// </remarks>
-public sealed class URLRouter : INestedChannelApplication
+public class UrlRouter : INestedChannelApplication
 {
-    private readonly URLPattern[] _routes;
+    private readonly UrlPattern[] _routes;
 
     /// <summary>Creates a router trying <paramref name="routes"/> in order.</summary>
     /// <exception cref="ArgumentException">A route is null.</exception>
-    public URLRouter(params IEnumerable<URLPattern> routes)
+    public UrlRouter(params IEnumerable<UrlPattern> routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
         _routes = [.. routes];
@@ -38,7 +38,7 @@ public sealed class URLRouter : INestedChannelApplication
     }
 
     /// <summary>The routes, in the order they are tried.</summary>
-    public IReadOnlyList<URLPattern> Routes { get; }
+    public IReadOnlyList<UrlPattern> Routes { get; }
 
     /// <inheritdoc />
     public IEnumerable<IChannelApplication> Applications => _routes.Select(static route => route.Application);
@@ -57,7 +57,7 @@ public sealed class URLRouter : INestedChannelApplication
         }
 
         var repr = PythonRepr.Of(path);
-        if (RoutingLog.For<URLRouter>(scope) is { } logger)
+        if (RoutingLog.For<UrlRouter>(scope) is { } logger)
         {
             RoutingLog.NoRouteFound(logger, scope.Type == ChannelScopeType.Http ? LogLevel.Debug : LogLevel.Information, repr);
         }
@@ -84,7 +84,7 @@ public sealed class URLRouter : INestedChannelApplication
                 UrlRoute = Merge(scope.UrlRoute, args, kwargs, route.DefaultKwargs),
                 Routed = true,
             };
-            if (route.Application is URLRouter inner)
+            if (route.Application is UrlRouter inner)
             {
                 // Django: the nested router's Resolver404 is caught and the next route is tried.
                 if (inner.TryResolve(next, remaining.TrimStart('/'), out application, out routed))

@@ -8,7 +8,7 @@ namespace Channels.Net.Consumers;
 /// </summary>
 /// <example>
 /// <code>
-/// public sealed class ChatConsumer : WebsocketConsumer
+/// public sealed class ChatConsumer : WebSocketConsumer
 /// {
 ///     public override void Connect() { ChannelLayer.GroupAdd("x1", ChannelName); Accept(); }
 ///     public override void Receive(string? text, byte[]? bytes) =>
@@ -18,7 +18,7 @@ namespace Channels.Net.Consumers;
 /// }
 /// </code>
 /// </example>
-public abstract class WebsocketConsumer : SyncConsumer
+public abstract class WebSocketConsumer : SyncConsumer
 {
     /// <summary>Groups joined before <see cref="Connect"/> and left after <see cref="Disconnect"/> (Django's <c>groups</c>).</summary>
     protected virtual IReadOnlyList<string> Groups => [];

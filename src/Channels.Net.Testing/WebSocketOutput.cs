@@ -1,6 +1,6 @@
 namespace Channels.Net.Testing;
 
-/// <summary>What a WebSocket application did, as a <see cref="WebsocketCommunicator"/> observes it.</summary>
+/// <summary>What a WebSocket application did, as a <see cref="WebSocketCommunicator"/> observes it.</summary>
 public enum WebsocketOutputKind
 {
     /// <summary>It accepted the connection.</summary>
@@ -14,7 +14,7 @@ public enum WebsocketOutputKind
 }
 
 /// <summary>One action of the application: an accept (with subprotocol and headers), a message, or a close.</summary>
-public sealed record WebsocketOutput(
+public sealed record WebSocketOutput(
     WebsocketOutputKind Kind,
     string? Text = null,
     byte[]? Bytes = null,
@@ -24,7 +24,7 @@ public sealed record WebsocketOutput(
     IReadOnlyList<KeyValuePair<string, string>>? Headers = null,
     int? HttpStatus = null);
 
-/// <summary>The result of <see cref="WebsocketCommunicator.ConnectAsync"/>: Django's <c>(connected, subprotocol_or_close_code)</c>.</summary>
+/// <summary>The result of <see cref="WebSocketCommunicator.ConnectAsync"/>: Django's <c>(connected, subprotocol_or_close_code)</c>.</summary>
 /// <param name="Connected">True when the application accepted.</param>
 /// <param name="Subprotocol">The subprotocol it chose, when accepted.</param>
 /// <param name="CloseCode">The close code, when refused by a close.</param>

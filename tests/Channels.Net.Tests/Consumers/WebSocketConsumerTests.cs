@@ -7,17 +7,17 @@ using static Channels.Net.Routing.Routes;
 
 namespace Channels.Net.Tests.Consumers;
 
-public sealed class WebsocketConsumerTests
+public sealed class WebSocketConsumerTests
 {
-    private static readonly URLRouter ChatRouter = new(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<ChatConsumer>()));
+    private static readonly UrlRouter ChatRouter = new(RePath(@"^ws/chat/(?P<room>[\w-]+)/$", Consumer<ChatConsumer>()));
 
     [Fact]
     public async Task Two_clients_in_one_room_hear_each_other_and_another_room_hears_nothing()
     {
         await using var host = new ConsumerTestHost();
-        await using var alice = new WebsocketCommunicator(ChatRouter, "/ws/chat/lobby/", services: host.Services);
-        await using var bob = new WebsocketCommunicator(ChatRouter, "/ws/chat/lobby/", services: host.Services);
-        await using var carol = new WebsocketCommunicator(ChatRouter, "/ws/chat/other/", services: host.Services);
+        await using var alice = new WebSocketCommunicator(ChatRouter, "/ws/chat/lobby/", services: host.Services);
+        await using var bob = new WebSocketCommunicator(ChatRouter, "/ws/chat/lobby/", services: host.Services);
+        await using var carol = new WebSocketCommunicator(ChatRouter, "/ws/chat/other/", services: host.Services);
         Assert.True((await alice.ConnectAsync()).Connected);
         Assert.True((await bob.ConnectAsync()).Connected);
         Assert.True((await carol.ConnectAsync()).Connected);
@@ -34,8 +34,8 @@ public sealed class WebsocketConsumerTests
     {
         await using var host = new ConsumerTestHost();
         var app = Consumer<TutorialSyncConsumer>();
-        await using var a = new WebsocketCommunicator(app, "/ws/", services: host.Services);
-        await using var b = new WebsocketCommunicator(app, "/ws/", services: host.Services);
+        await using var a = new WebSocketCommunicator(app, "/ws/", services: host.Services);
+        await using var b = new WebSocketCommunicator(app, "/ws/", services: host.Services);
         Assert.True((await a.ConnectAsync()).Connected);
         Assert.True((await b.ConnectAsync()).Connected);
 
@@ -52,7 +52,7 @@ public sealed class WebsocketConsumerTests
     public async Task Disconnect_runs_once_and_leaves_the_group()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(ChatRouter, "/ws/chat/leave-test/", services: host.Services);
+        await using var client = new WebSocketCommunicator(ChatRouter, "/ws/chat/leave-test/", services: host.Services);
         await client.ConnectAsync();
         await client.DisconnectAsync(4001);
 
@@ -69,7 +69,7 @@ public sealed class WebsocketConsumerTests
     public async Task Closing_before_accept_refuses_the_handshake_with_403()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<RefusingConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<RefusingConsumer>(), "/", services: host.Services);
         var result = await client.ConnectAsync();
         Assert.False(result.Connected);
         Assert.Equal(403, result.HttpStatus);
@@ -82,11 +82,11 @@ public sealed class WebsocketConsumerTests
     public async Task A_deny_exception_refuses_and_an_accept_exception_accepts()
     {
         await using var host = new ConsumerTestHost();
-        await using var denied = new WebsocketCommunicator(Consumer<ExceptionConsumer>(), "/?deny", services: host.Services);
+        await using var denied = new WebSocketCommunicator(Consumer<ExceptionConsumer>(), "/?deny", services: host.Services);
         var refused = await denied.ConnectAsync();
         Assert.Equal((false, 403), (refused.Connected, refused.HttpStatus));
 
-        await using var accepted = new WebsocketCommunicator(Consumer<ExceptionConsumer>(), "/?accept", services: host.Services);
+        await using var accepted = new WebSocketCommunicator(Consumer<ExceptionConsumer>(), "/?accept", services: host.Services);
         Assert.True((await accepted.ConnectAsync()).Connected);
     }
 
@@ -94,7 +94,7 @@ public sealed class WebsocketConsumerTests
     public async Task Accept_can_choose_a_subprotocol()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<SubprotocolConsumer>(), "/", subprotocols: ["chat.v1", "chat.v2"], services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<SubprotocolConsumer>(), "/", subprotocols: ["chat.v1", "chat.v2"], services: host.Services);
         var result = await client.ConnectAsync();
         Assert.True(result.Connected);
         Assert.Equal("chat.v2", result.Subprotocol);
@@ -104,7 +104,7 @@ public sealed class WebsocketConsumerTests
     public async Task Groups_are_joined_on_connect_and_left_on_disconnect()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<BroadcastConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<BroadcastConsumer>(), "/", services: host.Services);
         await client.ConnectAsync();
         await host.Layer.GroupSendAsync("broadcast", new { type = "notice", text = "one" });
         Assert.Equal("one", await client.ReceiveFromAsync());
@@ -126,7 +126,7 @@ public sealed class WebsocketConsumerTests
     public async Task Handlers_are_found_by_attribute_and_by_convention(string type, string expected)
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<DispatchConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<DispatchConsumer>(), "/", services: host.Services);
         await client.ConnectAsync();
         await host.Layer.SendAsync(DispatchConsumer.LastChannel!, ChannelMessage.Create(type));
         Assert.Equal(expected, await client.ReceiveFromAsync());
@@ -147,7 +147,7 @@ public sealed class WebsocketConsumerTests
     public async Task A_crafted_type_reaches_no_base_or_private_method_and_closes_with_1011(string type)
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<DispatchConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<DispatchConsumer>(), "/", services: host.Services);
         await client.ConnectAsync();
         var channel = DispatchConsumer.LastChannel!;
 
@@ -171,7 +171,7 @@ public sealed class WebsocketConsumerTests
     public async Task A_handler_that_throws_closes_with_1011_and_disconnect_still_runs_once()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<ThrowingConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<ThrowingConsumer>(), "/", services: host.Services);
         await client.ConnectAsync();
         await client.SendToAsync("boom");
         var output = await client.ReceiveOutputAsync();
@@ -184,7 +184,7 @@ public sealed class WebsocketConsumerTests
     public async Task A_slow_handler_does_not_hold_the_close_path()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<SlowConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<SlowConsumer>(), "/", services: host.Services);
         await client.ConnectAsync();
         await client.SendToAsync("slow");
         await SlowConsumer.Started.Task.WaitAsync(TimeSpan.FromSeconds(5));
@@ -201,7 +201,7 @@ public sealed class WebsocketConsumerTests
     public async Task Stop_consumer_ends_cleanly_with_a_normal_close()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<StoppingConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<StoppingConsumer>(), "/", services: host.Services);
         await client.ConnectAsync();
         await client.SendToAsync("stop");
         var output = await client.ReceiveOutputAsync();
@@ -213,7 +213,7 @@ public sealed class WebsocketConsumerTests
     public async Task Without_a_layer_a_consumer_still_works_and_says_clearly_why_groups_do_not()
     {
         await using var host = new ConsumerTestHost(withLayer: false);
-        await using var client = new WebsocketCommunicator(Consumer<EchoConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<EchoConsumer>(), "/", services: host.Services);
         Assert.True((await client.ConnectAsync()).Connected);
         await client.SendToAsync("ping");
         Assert.Equal("ping|no layer: EchoConsumer has no channel layer: none is configured under the alias 'default'.", await client.ReceiveFromAsync());
@@ -225,14 +225,14 @@ public sealed class WebsocketConsumerTests
     public async Task Json_consumers_decode_and_encode()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<JsonEchoConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<JsonEchoConsumer>(), "/", services: host.Services);
         await client.ConnectAsync();
         await client.SendJsonToAsync(new { value = 41, name = "π" });
         var reply = await client.ReceiveJsonFromAsync();
         Assert.Equal(42, reply.GetProperty("value").GetInt32());
         Assert.Equal("π", reply.GetProperty("name").GetString());
 
-        await using var sync = new WebsocketCommunicator(Consumer<SyncJsonEchoConsumer>(), "/", services: host.Services);
+        await using var sync = new WebSocketCommunicator(Consumer<SyncJsonEchoConsumer>(), "/", services: host.Services);
         await sync.ConnectAsync();
         await sync.SendJsonToAsync(new { value = 1 });
         Assert.Equal(2, (await sync.ReceiveJsonFromAsync()).GetProperty("value").GetInt32());
@@ -242,7 +242,7 @@ public sealed class WebsocketConsumerTests
     public async Task A_json_consumer_given_bad_json_closes_with_1011()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<JsonEchoConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<JsonEchoConsumer>(), "/", services: host.Services);
         await client.ConnectAsync();
         await client.SendToAsync("{not json");
         var output = await client.ReceiveOutputAsync();
@@ -253,7 +253,7 @@ public sealed class WebsocketConsumerTests
     public async Task A_generic_async_consumer_handles_raw_events_by_type()
     {
         await using var host = new ConsumerTestHost();
-        await using var client = new WebsocketCommunicator(Consumer<RawConsumer>(), "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(Consumer<RawConsumer>(), "/", services: host.Services);
         var result = await client.ConnectAsync();
         Assert.Equal((true, "raw"), (result.Connected, result.Subprotocol));
         await client.SendToAsync("abc");
@@ -267,7 +267,7 @@ public sealed class WebsocketConsumerTests
     {
         await using var host = new ConsumerTestHost();
         var app = Consumer<GreetingConsumer>(c => c.Greeting = "bonjour");
-        await using var client = new WebsocketCommunicator(app, "/", services: host.Services);
+        await using var client = new WebSocketCommunicator(app, "/", services: host.Services);
         await client.ConnectAsync();
         Assert.Equal("bonjour", await client.ReceiveFromAsync());
     }

@@ -7,7 +7,7 @@ namespace Channels.Net.Consumers;
 /// are decoded and passed to <see cref="ReceiveJsonAsync"/>; <see cref="SendJsonAsync"/> encodes.
 /// Override <see cref="DecodeJson"/> / <see cref="EncodeJson"/> to change the encoding.
 /// </summary>
-public abstract class AsyncJsonWebsocketConsumer : AsyncWebsocketConsumer
+public abstract class AsyncJsonWebSocketConsumer : AsyncWebSocketConsumer
 {
     /// <summary>The options of <see cref="EncodeJson"/> and <see cref="DecodeJson"/> (System.Text.Json's defaults:
     /// property names as written, as Python's <c>json.dumps</c> keeps dict keys).</summary>
