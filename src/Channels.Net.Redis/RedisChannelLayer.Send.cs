@@ -1,16 +1,7 @@
-using System.Collections.Concurrent;
-using System.Text;
-using Channels.Net.Internal;
 using Channels.Net.Layers;
-using Channels.Net.Layers.InMemory;
-using Channels.Net.Redis.Cluster;
-using Channels.Net.Redis.Crypto;
 using Channels.Net.Redis.Receiving;
-using Channels.Net.Redis.Sending;
 using Channels.Net.Redis.Sharding;
 using Channels.Net.Redis.Wire;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 using ChannelMessage = Channels.Net.Layers.ChannelMessage;
 using Channels.Net.Redis.Connections;

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
-using Channels.Net.Internal;
 using Channels.Net.Layers;
 using Channels.Net.Layers.InMemory;
 using Channels.Net.Redis.Cluster;
