@@ -50,7 +50,7 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
         {
             for (var i = 0; i < 5; i++)
             {
-                Assert.Equal(i, Seq(await members.ReceiveAsync(channel).AsTask().WaitAsync(Wait)));
+                await AssertNextAsync(members, channel, i);
             }
         }
 
@@ -72,9 +72,9 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
         await using var monitor = await RedisMonitor.StartAsync(server.Port);
         await sender.GroupSendAsync(group, Numbered(2));
 
-        Assert.Equal(1, Seq(await members.ReceiveAsync(first).AsTask().WaitAsync(Wait)));
-        Assert.Equal(2, Seq(await members.ReceiveAsync(first).AsTask().WaitAsync(Wait)));
-        Assert.Equal(2, Seq(await members.ReceiveAsync(late).AsTask().WaitAsync(Wait)));
+        await AssertNextAsync(members, first, 1);
+        await AssertNextAsync(members, first, 2);
+        await AssertNextAsync(members, late, 2);
         var groupKey = $"{prefix}:group:{group}";
         Assert.Equal(2, await ScriptRequestsAsync(monitor, groupKey)); // the checked script, refused: the members changed ...
         Assert.Equal(1, await monitor.ScriptCommandsAsync("zrangestore", groupKey)); // ... so the send read them again
@@ -97,10 +97,10 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
         await sender.GroupSendAsync(group, Numbered(2));
         await members.SendAsync(leaving, Numbered(99)); // a marker: the next message on the channel after the first
 
-        Assert.Equal(1, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
-        Assert.Equal(2, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
-        Assert.Equal(1, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
-        Assert.Equal(99, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
+        await AssertNextAsync(members, staying, 1);
+        await AssertNextAsync(members, staying, 2);
+        await AssertNextAsync(members, leaving, 1);
+        await AssertNextAsync(members, leaving, 99);
     }
 
     [Fact]
@@ -122,10 +122,10 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
         await sender.GroupSendAsync(group, Numbered(2));
         await members.SendAsync(lapsing, Numbered(99));
 
-        Assert.Equal(1, Seq(await members.ReceiveAsync(lapsing).AsTask().WaitAsync(Wait)));
-        Assert.Equal(99, Seq(await members.ReceiveAsync(lapsing).AsTask().WaitAsync(Wait)));
-        Assert.Equal(1, Seq(await members.ReceiveAsync(renewed).AsTask().WaitAsync(Wait)));
-        Assert.Equal(2, Seq(await members.ReceiveAsync(renewed).AsTask().WaitAsync(Wait)));
+        await AssertNextAsync(members, lapsing, 1);
+        await AssertNextAsync(members, lapsing, 99);
+        await AssertNextAsync(members, renewed, 1);
+        await AssertNextAsync(members, renewed, 2);
     }
 
     [Fact]
@@ -138,13 +138,13 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
         var channel = "worker" + Guid.NewGuid().ToString("N");
         await members.GroupAddAsync(group, channel);
         await sender.GroupSendAsync(group, Numbered(1));
-        Assert.Equal(1, Seq(await members.ReceiveAsync(channel).AsTask().WaitAsync(Wait)));
+        await AssertNextAsync(members, channel, 1);
 
         await members.FlushAsync();
         await sender.GroupSendAsync(group, Numbered(2));
         await members.SendAsync(channel, Numbered(99));
 
-        Assert.Equal(99, Seq(await members.ReceiveAsync(channel).AsTask().WaitAsync(Wait)));
+        await AssertNextAsync(members, channel, 99);
     }
 
     [Fact]
@@ -171,11 +171,11 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
         await sender.GroupSendAsync(group, Numbered(2));
         await members.SendAsync(leaving, Numbered(99));
 
-        Assert.Equal(1, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
-        Assert.Equal(2, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
-        Assert.Equal(1, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
-        Assert.Equal(99, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
-        Assert.Equal(2, Seq(await members.ReceiveAsync(joining).AsTask().WaitAsync(Wait)));
+        await AssertNextAsync(members, staying, 1);
+        await AssertNextAsync(members, staying, 2);
+        await AssertNextAsync(members, leaving, 1);
+        await AssertNextAsync(members, leaving, 99);
+        await AssertNextAsync(members, joining, 2);
     }
 
     [Fact]
@@ -239,14 +239,14 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
 
             Assert.Single(logs.Entries, static e => e.EventId.Id == 509);
             await WaitUntilAsync(async () => (await CopiesAsync(redis, $"{prefix}:group:{group}")).Length == 0);
-            Assert.Equal(1, Seq(await members.ReceiveAsync(leaving).AsTask().WaitAsync(Wait)));
+            await AssertNextAsync(members, leaving, 1);
             foreach (var expected in new[] { 1, 2, 3 })
             {
-                Assert.Equal(expected, Seq(await members.ReceiveAsync(staying).AsTask().WaitAsync(Wait)));
+                await AssertNextAsync(members, staying, expected);
             }
 
-            Assert.Equal(2, Seq(await members.ReceiveAsync(joining).AsTask().WaitAsync(Wait)));
-            Assert.Equal(3, Seq(await members.ReceiveAsync(joining).AsTask().WaitAsync(Wait)));
+            await AssertNextAsync(members, joining, 2);
+            await AssertNextAsync(members, joining, 3);
         }
         finally
         {
@@ -295,6 +295,10 @@ public sealed class KnownMembersGroupSendTests(RedisServer server) : IClassFixtu
             await Task.Delay(20);
         }
     }
+
+    /// <summary>Asserts that the next message <paramref name="layer"/> receives on <paramref name="channel"/> is number <paramref name="seq"/>.</summary>
+    private static async Task AssertNextAsync(RedisChannelLayer layer, string channel, int seq) =>
+        Assert.Equal(seq, Seq(await layer.ReceiveAsync(channel).AsTask().WaitAsync(Wait)));
 
     /// <summary>Scripts run naming <paramref name="key"/> (EVAL the first time a connection runs one, EVALSHA after).</summary>
     private static async Task<int> ScriptRequestsAsync(RedisMonitor monitor, string key) =>
