@@ -130,6 +130,9 @@ public static class Program
                         ? settings with { LatencyPairs = pairs }
                         : throw new FormatException($"Option '--latency-pairs' takes a comma-separated list of pairs among {string.Join(", ", knownPairs)}; not '{string.Join(',', pairs)}'.");
                     break;
+                case "--interleave":
+                    settings = settings with { Interleave = true };
+                    break;
                 case "--svg":
                     settings = settings with { SvgPath = Value(options, ref i) };
                     break;

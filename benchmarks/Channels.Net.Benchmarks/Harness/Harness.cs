@@ -21,6 +21,10 @@ public sealed record HarnessSettings
     /// <summary>broadcast suite: measured burst rounds per framework (each is 400,000 deliveries over WebSockets).</summary>
     public int BroadcastRounds { get; init; } = 3;
 
+    /// <summary>broadcast suite: c) keeps every selected case's servers up at once and runs their bursts in turn
+    /// (round r starts with case r mod n), so a drift of the shared machine falls on every case alike.</summary>
+    public bool Interleave { get; init; }
+
     /// <summary>broadcast suite: idle connections opened per server to measure memory per connection.</summary>
     public int IdleConnections { get; init; } = 5_000;
 

@@ -64,7 +64,7 @@ public sealed class BroadcastSuite : IBenchmarkSuite
             }
 
             var prerequisites = new BroadcastPrerequisites(redis, redisMissing ?? "no redis-server", djangoVersions, djangoMissing ?? redisMissing);
-            var (outcome, results) = await ThroughputScenario.RunAsync(cases, prerequisites, settings.BroadcastRounds, progress);
+            var (outcome, results) = await ThroughputScenario.RunAsync(cases, prerequisites, settings.BroadcastRounds, progress, settings.Interleave);
             if (redis is not null)
             {
                 outcome.Ratios.Add($"redis-server {redis.Version}");

@@ -32,8 +32,14 @@ internal static class ThroughputScenario
     internal const string RoomName = "bench";
 
     public static async Task<(ScenarioOutcome Outcome, IReadOnlyList<CaseResult> Results)> RunAsync(
-        IReadOnlyList<BroadcastCase> cases, BroadcastPrerequisites prerequisites, int rounds, TextWriter progress)
+        IReadOnlyList<BroadcastCase> cases, BroadcastPrerequisites prerequisites, int rounds, TextWriter progress, bool interleave = false)
     {
+        if (interleave)
+        {
+            var interleaved = await RunInterleavedAsync(cases, prerequisites, rounds, progress);
+            return (Outcome(interleaved, rounds), interleaved);
+        }
+
         var results = new List<CaseResult>();
         foreach (var c in cases)
         {
@@ -89,6 +95,87 @@ internal static class ThroughputScenario
         }
 
         return new CaseResult(c, bursts, null);
+    }
+
+    /// <summary>
+    /// Every case's servers up at once, each case in a room of its own (so cases on one Redis never share a group),
+    /// then the warm-ups and the measured rounds case after case, the order turning each round (round r starts with
+    /// case r mod n): a drift of the shared machine falls on every case alike, so same-run ratios hold better.
+    /// </summary>
+    private static async Task<List<CaseResult>> RunInterleavedAsync(IReadOnlyList<BroadcastCase> cases, BroadcastPrerequisites prerequisites, int rounds, TextWriter progress)
+    {
+        var redis = prerequisites.Redis;
+        if (redis is not null && cases.Any(static c => c.Framework.NeedsRedis()))
+        {
+            await redis.FlushAllAsync();
+        }
+
+        var results = new Dictionary<BroadcastCase, CaseResult>();
+        var running = new List<(BroadcastCase Case, CaseRoom Room, List<BurstResult> Bursts)>();
+        try
+        {
+            foreach (var c in cases)
+            {
+                progress.WriteLine($"  [{c.Id}] {c.Label}, {c.Servers} server(s), layer: {c.Layer}; {c.Load} (interleaved)");
+                if (prerequisites.Missing(c) is { } missing)
+                {
+                    results[c] = new CaseResult(c, [], $"not run: {missing}");
+                    continue;
+                }
+
+                var started = await CaseRoom.StartAsync(c, redis, $"{RoomName}_{c.Id.Replace('-', '_')}", progress); // \w only: the tutorial's route
+                if (started.NotRun is { } notRun)
+                {
+                    results[c] = new CaseResult(c, [], notRun);
+                    await started.DisposeAsync();
+                    continue;
+                }
+
+                running.Add((c, started, []));
+            }
+
+            for (var step = 0; step < WarmupBursts + rounds; step++)
+            {
+                var measured = step >= WarmupBursts;
+                for (var k = 0; k < running.Count; k++)
+                {
+                    var (c, started, bursts) = running[(step + k) % running.Count];
+                    if (results.ContainsKey(c))
+                    {
+                        continue; // failed earlier
+                    }
+
+                    try
+                    {
+                        var burst = await BurstRound.RunAsync(started.Room!, c.Load, c.Framework.NeedsRedis() ? () => redis!.CpuTime : null);
+                        if (measured)
+                        {
+                            bursts.Add(burst);
+                        }
+
+                        progress.WriteLine($"    [{c.Id}] {(measured ? $"round {step - WarmupBursts + 1}" : "warm-up")} {Describe(burst)}");
+                    }
+                    catch (Exception ex) when (IsServerFailure(ex))
+                    {
+                        results[c] = new CaseResult(c, [], $"failed after {bursts.Count} measured round(s): {ex.GetType().Name}: {ex.Message}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var (_, started, _) in running)
+            {
+                await started.DisposeAsync();
+            }
+        }
+
+        foreach (var (c, _, bursts) in running)
+        {
+            results.TryAdd(c, new CaseResult(c, bursts, null));
+        }
+
+        return [.. cases.Select(c => results[c])];
     }
 
     /// <summary>What a server that died mid-measure throws at the benchmark (its /stats or its sockets no longer answer).</summary>
