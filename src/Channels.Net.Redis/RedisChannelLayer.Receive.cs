@@ -41,13 +41,16 @@ public sealed partial class RedisChannelLayer
             return false; // A plain channel is popped from Redis by the receive itself.
         }
 
+        ThrowIfDisposed();
         if (!_local.HasChannel(channel))
         {
-            ChannelNames.RequireValidChannelName(channel); // Checked once: the inbox listens again after every message.
+            // Once per channel, not per message (the inbox listens again after every message): a channel that has a
+            // buffer was checked and its key is read by a pump (a buffer is made by a receive, which starts that, or
+            // by a delivery, which comes from the pump or goes in-process only while the pump reads the key).
+            ChannelNames.RequireValidChannelName(channel);
+            StartReceivingLocal(channel);
         }
 
-        ThrowIfDisposed();
-        StartReceivingLocal(channel);
         return ((IListeningChannelLayer)_local).TryReceiveOrListen(channel, receiver, room, cancellationToken, out message);
     }
 
