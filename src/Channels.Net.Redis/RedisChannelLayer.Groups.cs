@@ -67,7 +67,7 @@ public sealed partial class RedisChannelLayer
 
         // One message per channel key, naming every member channel stored under it (channels_redis's bucketing).
         var buckets = _planner.Plan(members);
-        if (!_cluster && buckets.Count > 0 && buckets.TrueForAll(b => b.ShardIndex == groupShard) && members.Length <= GroupMemberCache.MaxGroupSize)
+        if (!_cluster && buckets.Count > 0 && GroupMemberCache.Remembers(members.Length) && buckets.TrueForAll(b => b.ShardIndex == groupShard))
         {
             // The next send checks them on the group's host, with its writes.
             DeleteMemberCopy(groupShard, _knownMembers.Set(group, members, buckets, copy)?.Copy);

@@ -31,6 +31,10 @@ internal sealed class GroupMemberCache
     private readonly ConcurrentDictionary<string, GroupMembers> _groups = new(StringComparer.Ordinal);
     private long _members;
 
+    /// <summary>True when a group of <paramref name="memberCount"/> members is remembered (not empty, at most
+    /// <see cref="MaxGroupSize"/>).</summary>
+    public static bool Remembers(int memberCount) => memberCount is > 0 and <= MaxGroupSize;
+
     /// <summary>The members remembered for <paramref name="group"/>, if any.</summary>
     public bool TryGet(string group, out GroupMembers members) => _groups.TryGetValue(group, out members!);
 
@@ -41,7 +45,7 @@ internal sealed class GroupMemberCache
     /// </summary>
     public GroupMembers? Set(string group, RedisValue[] members, List<KeyBucket>? plan = null, RedisKey? copy = null)
     {
-        if (members.Length == 0 || members.Length > MaxGroupSize)
+        if (!Remembers(members.Length))
         {
             return Forget(group);
         }
