@@ -116,6 +116,20 @@ public sealed class CoalescingStreamTests
     }
 
     [Fact]
+    public async Task A_write_the_inner_stream_refuses_at_once_fails_and_does_not_keep_the_write_lock()
+    {
+        var inner = new RecordingStream { ThrowOnWrite = new ObjectDisposedException("upgraded stream") };
+        var stream = new CoalescingStream(inner);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => WriteTextAsync(stream, "ab", hold: false).AsTask());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => stream.WriteAsync(new byte[] { 0x88, 0x00 }).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+
+        inner.ThrowOnWrite = null;
+        await stream.WriteAsync(new byte[] { 0x8A, 0x00 }).AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // the lock is free
+        Assert.Equal(["8A00"], inner.Writes);
+    }
+
+    [Fact]
     public async Task No_more_than_the_limit_is_held_and_order_is_kept_past_it()
     {
         var inner = new RecordingStream();
@@ -212,8 +226,16 @@ public sealed class CoalescingStreamTests
         /// <summary>When set, every write waits for it (a socket that does not take bytes yet).</summary>
         public TaskCompletionSource? Gate { get; init; }
 
+        /// <summary>When set, every write throws it at once (not from a returned task), as a disposed stream may.</summary>
+        public Exception? ThrowOnWrite { get; set; }
+
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
+            if (ThrowOnWrite is { } exception)
+            {
+                throw exception;
+            }
+
             Writes.Add(Convert.ToHexString(buffer.Span)); // Copied now: the caller may reuse the memory once done.
             return Gate is { Task.IsCompleted: false } gate ? new ValueTask(gate.Task) : ValueTask.CompletedTask;
         }

@@ -308,7 +308,7 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
     {
         if (_heldCount == 0)
         {
-            return buffer.IsEmpty ? ValueTask.CompletedTask : _inner.WriteAsync(buffer, cancellationToken);
+            return buffer.IsEmpty ? ValueTask.CompletedTask : WriteInner(buffer, cancellationToken);
         }
 
         if (_heldCount + buffer.Length <= MaxHeldBytes)
@@ -318,6 +318,20 @@ internal sealed class CoalescingStream : Stream, IHttpUpgradeFeature
         }
 
         return SendHeldAsync(buffer, cancellationToken);
+    }
+
+    /// <summary>Writes to the upgraded stream; a write it refuses at once (a disposed stream throws rather than fails
+    /// its task) becomes a failed write, so the caller's write lock is still released.</summary>
+    private ValueTask WriteInner(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return _inner.WriteAsync(buffer, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
     }
 
     /// <summary>Sends the held bytes, then <paramref name="after"/> (too big to join them), and lets the buffer go.</summary>
